@@ -1,0 +1,382 @@
+"""The Chat Completions client (`wire_api = "chat"`, spec §3.4), improved for local servers.
+
+* `history_to_messages(instructions, items)` and `chat_tools(tools)`: pure converters from
+  the Responses-shaped history and tool specs to Chat `messages` / `tools`.
+  Consecutive tool calls share one assistant message (parallel calls).
+* `ChatDecoder`: pure, no I/O. `feed(chunk)` takes one parsed `chat.completion.chunk`;
+  `done()` handles `data: [DONE]`; `finish()` handles EOF; `feed_completion(obj)` handles
+  a whole `chat.completion` (servers that answer a stream request with JSON). Tool-call
+  deltas are aggregated by `index` (`id` and `function.name` set once, `arguments`
+  concatenated); at the first non-empty `finish_reason` the reasoning item, the assistant
+  message and one `FunctionCall` per call (index order) are emitted; `Completed` (with the
+  usage of a later usage-only chunk) comes at `[DONE]`, or at EOF after a finish_reason.
+  EOF with neither -> `StreamError` (retryable), as is an `error` object in the stream.
+* `ChatClient.stream(prompt)`: POST `{base}/chat/completions` and yield the events.
+  An output schema -> `UnsupportedRequest`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Sequence
+
+from agent.protocol.events import TokenUsage
+from agent.protocol.items import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    InputImage,
+    LocalShellCall,
+    Message,
+    OutputText,
+    Reasoning,
+    ReasoningText,
+    ResponseItem,
+)
+
+from .errors import StreamError, UnsupportedRequest
+from .http import (
+    DISCONNECTED,
+    HttpTransport,
+    error_message,
+    iter_sse_data,
+    parse_json_object,
+    rate_limits_from_headers,
+    read_body,
+)
+from .prompt import Prompt
+from .stream import (
+    Completed,
+    OutputItemAdded,
+    OutputItemDone,
+    OutputTextDelta,
+    RateLimits,
+    ReasoningContentDelta,
+    ResponseEvent,
+)
+
+NO_FINISH = DISCONNECTED + "stream closed before finish_reason or [DONE]"
+_CALLS = (FunctionCall, LocalShellCall, CustomToolCall)
+
+# --- request ------------------------------------------------------------------------------
+
+
+def build_chat_body(prompt: Prompt) -> dict[str, Any]:
+    if prompt.output_schema is not None:
+        raise UnsupportedRequest("output_schema is not supported for Chat Completions API")
+    body: dict[str, Any] = {
+        "model": prompt.model,
+        "messages": history_to_messages(prompt.instructions, prompt.input),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    tools = chat_tools(prompt.tools)
+    if tools:
+        body["tools"] = tools
+    return body
+
+
+def chat_tools(tools: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only `function` tools, rewritten to the Chat shape; others are dropped."""
+    out: list[dict[str, Any]] = []
+    for spec in tools:
+        if spec.get("type") != "function" or not spec.get("name"):
+            continue
+        function: dict[str, Any] = {"name": spec["name"], "description": spec.get("description", "")}
+        if "strict" in spec:
+            function["strict"] = spec["strict"]
+        function["parameters"] = spec.get("parameters") or {"type": "object", "properties": {}}
+        out.append({"type": "function", "function": function})
+    return out
+
+
+def history_to_messages(instructions: str, items: Sequence[ResponseItem]) -> list[dict[str, Any]]:
+    """The Chat `messages` for a history (spec §3.4, items 1-7)."""
+    attached = _reasoning_by_anchor(items)
+    messages: list[dict[str, Any]] = [{"role": "system", "content": instructions}]
+    last_assistant: str | None = None
+    for idx, item in enumerate(items):
+        if isinstance(item, Message):
+            msg = _message(item)
+            if msg["role"] == "assistant":
+                if msg["content"] == last_assistant:
+                    continue
+                last_assistant = msg["content"]
+        elif isinstance(item, _CALLS):
+            if idx > 0 and isinstance(items[idx - 1], _CALLS) and messages[-1].get("tool_calls"):
+                messages[-1]["tool_calls"].append(_call_entry(item))
+                _attach(messages[-1], attached.get(idx))
+                continue
+            msg = {"role": "assistant", "content": None, "tool_calls": [_call_entry(item)]}
+        elif isinstance(item, (FunctionCallOutput, CustomToolCallOutput)):
+            msg = {"role": "tool", "tool_call_id": item.call_id, "content": _output_content(item.output)}
+        else:
+            continue
+        if msg["role"] == "assistant":
+            _attach(msg, attached.get(idx))
+        messages.append(msg)
+    return messages
+
+
+def _attach(msg: dict[str, Any], reasoning: str | None) -> None:
+    if reasoning:
+        msg["reasoning"] = msg.get("reasoning", "") + reasoning
+
+
+def _message(item: Message) -> dict[str, Any]:
+    role = "system" if item.role == "developer" else item.role
+    text = "".join(c.text for c in item.content if not isinstance(c, InputImage))
+    if role == "assistant" or not any(isinstance(c, InputImage) for c in item.content):
+        return {"role": role, "content": text}
+    return {"role": role, "content": _parts(item.content)}
+
+
+def _parts(content: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {"type": "image_url", "image_url": {"url": c.image_url}}
+        if isinstance(c, InputImage)
+        else {"type": "text", "text": c.text}
+        for c in content
+    ]
+
+
+def _output_content(output: str | list[Any]) -> str | list[dict[str, Any]]:
+    return output if isinstance(output, str) else _parts(output)
+
+
+def _call_entry(item: Any) -> dict[str, Any]:
+    if isinstance(item, FunctionCall):
+        return {"id": item.call_id, "type": "function", "function": {"name": item.name, "arguments": item.arguments}}
+    if isinstance(item, LocalShellCall):
+        action = item.action.model_dump(mode="json", exclude_none=True)
+        return {"id": item.call_id, "type": "local_shell_call", "status": item.status, "action": action}
+    return {"id": item.call_id, "type": "custom", "custom": {"name": item.name, "input": item.input}}
+
+
+def _reasoning_by_anchor(items: Sequence[ResponseItem]) -> dict[int, str]:
+    """Raw reasoning after the last user message, keyed by the item index it attaches to."""
+    last_role: str | None = None
+    last_user = -1
+    for idx, item in enumerate(items):
+        if isinstance(item, Message):
+            last_role = item.role
+            last_user = idx if item.role == "user" else last_user
+        elif isinstance(item, _CALLS):
+            last_role = "assistant"
+        elif isinstance(item, (FunctionCallOutput, CustomToolCallOutput)):
+            last_role = "tool"
+    anchors: dict[int, str] = {}
+    if last_role == "user":
+        return anchors
+    for idx in range(last_user + 1, len(items)):
+        item = items[idx]
+        if not isinstance(item, Reasoning) or not item.content:
+            continue
+        text = "".join(part.text for part in item.content)
+        if not text.strip():
+            continue
+        if idx > 0 and _is_assistant_message(items[idx - 1]):
+            anchors[idx - 1] = anchors.get(idx - 1, "") + text
+        elif idx + 1 < len(items) and (
+            isinstance(items[idx + 1], (FunctionCall, LocalShellCall)) or _is_assistant_message(items[idx + 1])
+        ):
+            anchors[idx + 1] = anchors.get(idx + 1, "") + text
+    return anchors
+
+
+def _is_assistant_message(item: Any) -> bool:
+    return isinstance(item, Message) and item.role == "assistant"
+
+
+# --- response -----------------------------------------------------------------------------
+
+
+def chat_usage(usage: Any) -> TokenUsage | None:
+    if not isinstance(usage, dict):
+        return None
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    input_tokens = usage.get("prompt_tokens") or 0
+    output_tokens = usage.get("completion_tokens") or 0
+    return TokenUsage(
+        input_tokens=input_tokens,
+        cached_input_tokens=prompt_details.get("cached_tokens") or 0,
+        output_tokens=output_tokens,
+        reasoning_output_tokens=completion_details.get("reasoning_tokens") or 0,
+        total_tokens=usage.get("total_tokens") or input_tokens + output_tokens,
+    )
+
+
+@dataclass
+class _CallAcc:
+    call_id: str | None = None
+    name: str | None = None
+    arguments: list[str] = field(default_factory=list)
+
+
+def _reasoning_text(source: dict[str, Any]) -> str:
+    value = source.get("reasoning")
+    if isinstance(value, dict):
+        value = value.get("text") or value.get("content")
+    if not isinstance(value, str) or not value:
+        value = source.get("reasoning_content")
+    return value if isinstance(value, str) else ""
+
+
+class ChatDecoder:
+    """Turns Chat Completions chunks into `ResponseEvent`s (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: dict[int, _CallAcc] = {}
+        self._finished = False
+        self._usage: TokenUsage | None = None
+
+    def feed(self, chunk: dict[str, Any]) -> list[ResponseEvent]:
+        if chunk.get("error"):
+            raise _stream_error(chunk)
+        usage = chat_usage(chunk.get("usage"))
+        if usage is not None:
+            self._usage = usage
+        choices = chunk.get("choices")
+        if self._finished or not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            return []
+        choice = choices[0]
+        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        out = self._reasoning_delta(_reasoning_text(delta) or _reasoning_text(message))
+        out += self._content_delta(delta.get("content"))
+        self._tool_deltas(delta.get("tool_calls"))
+        reason = choice.get("finish_reason")
+        if isinstance(reason, str) and reason:
+            out += self._flush()
+        return out
+
+    def done(self) -> list[ResponseEvent]:
+        out = [] if self._finished else self._flush()
+        return out + [Completed(usage=self._usage)]
+
+    def finish(self) -> list[ResponseEvent]:
+        if not self._finished:
+            raise StreamError(NO_FINISH)
+        return [Completed(usage=self._usage)]
+
+    def feed_completion(self, obj: dict[str, Any]) -> list[ResponseEvent]:
+        """A whole `chat.completion` (non-streamed answer) as if it had been streamed."""
+        if obj.get("error"):
+            raise _stream_error(obj)
+        choices = obj.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise StreamError("chat completion without choices")
+        message = choices[0].get("message") or {}
+        delta = {k: v for k, v in message.items() if k != "tool_calls"}
+        calls = message.get("tool_calls") or []
+        delta["tool_calls"] = [dict(call, index=i) for i, call in enumerate(calls) if isinstance(call, dict)]
+        reason = choices[0].get("finish_reason") or "stop"
+        chunk = {"choices": [{"delta": delta, "finish_reason": reason}], "usage": obj.get("usage")}
+        return self.feed(chunk) + self.done()
+
+    def _reasoning_delta(self, text: str) -> list[ResponseEvent]:
+        if not text:
+            return []
+        out: list[ResponseEvent] = []
+        if not self._reasoning:
+            out.append(OutputItemAdded(Reasoning(summary=[], content=[])))
+        self._reasoning.append(text)
+        return out + [ReasoningContentDelta(text)]
+
+    def _content_delta(self, content: Any) -> list[ResponseEvent]:
+        if not isinstance(content, str) or not content:
+            return []
+        out: list[ResponseEvent] = []
+        if not self._text:
+            out.append(OutputItemAdded(Message(role="assistant", content=[])))
+        self._text.append(content)
+        return out + [OutputTextDelta(content)]
+
+    def _tool_deltas(self, calls: Any) -> None:
+        if not isinstance(calls, list):
+            return
+        for position, call in enumerate(calls):
+            if not isinstance(call, dict):
+                continue
+            index = call.get("index") if isinstance(call.get("index"), int) else position
+            acc = self._calls.setdefault(index, _CallAcc())
+            if call.get("id") and acc.call_id is None:
+                acc.call_id = str(call["id"])
+            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            if function.get("name") and acc.name is None:
+                acc.name = str(function["name"])
+            if isinstance(function.get("arguments"), str):
+                acc.arguments.append(function["arguments"])
+
+    def _flush(self) -> list[ResponseEvent]:
+        """The finished items: reasoning, then the message, then the calls in index order."""
+        self._finished = True
+        out: list[ResponseEvent] = []
+        if self._reasoning:
+            text = "".join(self._reasoning)
+            out.append(OutputItemDone(Reasoning(summary=[], content=[ReasoningText(text=text)])))
+        if self._text:
+            out.append(OutputItemDone(Message(role="assistant", content=[OutputText(text="".join(self._text))])))
+        for index in sorted(self._calls):
+            acc = self._calls[index]
+            if not acc.name:
+                continue
+            call_id = acc.call_id or f"call_{uuid.uuid4().hex[:24]}"
+            arguments = "".join(acc.arguments) or "{}"
+            out.append(OutputItemDone(FunctionCall(name=acc.name, arguments=arguments, call_id=call_id)))
+        return out
+
+
+def _stream_error(obj: dict[str, Any]) -> StreamError:
+    """An `error` object sent in place of a completion (llama.cpp, vLLM do this mid-stream)."""
+    return StreamError(error_message(json.dumps(obj)) or "error in chat completion stream")
+
+
+class ChatClient:
+    """`wire_api = "chat"`: one streamed POST per `stream(prompt)`."""
+
+    def __init__(self, transport: HttpTransport):
+        self.provider_id = transport.provider_id
+        self._transport = transport
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[ResponseEvent]:
+        body = build_chat_body(prompt)
+        response = await self._transport.open("chat/completions", body, prompt.conversation_id)
+        try:
+            snapshot = rate_limits_from_headers(response.headers)
+            if snapshot is not None:
+                yield RateLimits(snapshot)
+            async for event in self._decode(response):
+                yield event
+        finally:
+            await response.aclose()
+
+    async def _decode(self, response: Any) -> AsyncIterator[ResponseEvent]:
+        decoder = ChatDecoder()
+        idle = self._transport.idle_timeout_s
+        if "application/json" in response.headers.get("content-type", ""):
+            obj = parse_json_object(await read_body(response, idle))
+            if obj is None:
+                raise StreamError(NO_FINISH)
+            for event in decoder.feed_completion(obj):
+                yield event
+            return
+        async for data in iter_sse_data(response, idle):
+            if data.strip() == "[DONE]":
+                for event in decoder.done():
+                    yield event
+                return
+            chunk = parse_json_object(data)
+            for event in decoder.feed(chunk) if chunk is not None else []:
+                yield event
+        for event in decoder.finish():
+            yield event
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()

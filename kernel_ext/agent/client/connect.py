@@ -1,0 +1,44 @@
+"""Build the model client for a provider: `connect(...)` picks by `info.wire_api`.
+
+Both clients have `provider_id`, `stream(prompt)` (an async generator of
+`ResponseEvent`s that raises `ModelError`s) and `aclose()` (closes the httpx client only
+when it was created here, never an injected one).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import httpx
+
+from .chat import ChatClient
+from .http import DEFAULT_BACKOFF_BASE_S, HttpTransport, RetryCallback, Sleep
+from .providers import ModelProviderInfo
+from .responses import ResponsesClient
+
+
+def connect(
+    provider_id: str,
+    info: ModelProviderInfo,
+    api_key: str | None,
+    *,
+    http: httpx.AsyncClient | None = None,
+    env: Mapping[str, str] | None = None,
+    on_retry: RetryCallback | None = None,
+    sleep: Sleep | None = None,
+    backoff_base_s: float = DEFAULT_BACKOFF_BASE_S,
+) -> ResponsesClient | ChatClient:
+    """The client for `info.wire_api`. `sleep`/`backoff_base_s` exist so tests need not wait."""
+    transport = HttpTransport(
+        provider_id,
+        info,
+        api_key,
+        http=http,
+        env=env,
+        on_retry=on_retry,
+        sleep=sleep,
+        backoff_base_s=backoff_base_s,
+    )
+    if info.wire_api == "responses":
+        return ResponsesClient(transport)
+    return ChatClient(transport)

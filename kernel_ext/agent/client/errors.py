@@ -1,0 +1,101 @@
+"""The model client's exception tree. httpx errors are translated at the edge.
+
+    ModelError                      every failure of a model request
+    ├── FatalModelError             never retried: the turn ends with an error event
+    │   ├── MissingApiKey           no key for the provider ("Missing environment variable: `X`.")
+    │   ├── UnexpectedStatus        a non-retryable 4xx, with the server's message
+    │   │   └── Unauthorized        401 / 403
+    │   ├── UsageLimitReached       429 usage_limit_reached / usage_not_included
+    │   ├── QuotaExceeded           429 or response.failed insufficient_quota
+    │   ├── ContextWindowExceeded   response.failed context_length_exceeded
+    │   └── UnsupportedRequest      e.g. an output schema on the Chat API
+    └── RetryableModelError         the turn loop retries the whole request (stream retries)
+        ├── TransportError          connection refused, reset, TLS failure, timeout
+        ├── RetryLimit              request retries used up (429 / 5xx); `status` is the last one
+        └── StreamError             broken stream: cut, idle timeout, empty body, response.failed
+"""
+
+from __future__ import annotations
+
+from agent.protocol.events import ErrorInfo
+
+
+class ModelError(Exception):
+    """Base class. `message` is what the user sees; `info` maps to `codex_error_info`."""
+
+    info: ErrorInfo = "other"
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait before retrying, when it said."""
+
+
+class FatalModelError(ModelError):
+    retryable = False
+
+
+class MissingApiKey(FatalModelError):
+    info: ErrorInfo = "unauthorized"
+
+
+class UnexpectedStatus(FatalModelError):
+    def __init__(
+        self, status: int, body: str, *, request_id: str | None = None, message: str | None = None
+    ):
+        """`message` replaces the default "unexpected status" text (e.g. the Cloudflare one)."""
+        text = message or f"unexpected status {status}: {body}"
+        if request_id:
+            text += f", request id: {request_id}"
+        super().__init__(text, status=status)
+        self.body = body
+
+
+class Unauthorized(UnexpectedStatus):
+    info: ErrorInfo = "unauthorized"
+
+
+class UsageLimitReached(FatalModelError):
+    info: ErrorInfo = "usage_limit_exceeded"
+
+
+class QuotaExceeded(FatalModelError):
+    info: ErrorInfo = "usage_limit_exceeded"
+
+    def __init__(self, message: str = "Quota exceeded. Check your plan and billing details.", **kw: object):
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class ContextWindowExceeded(FatalModelError):
+    info: ErrorInfo = "context_window_exceeded"
+
+    def __init__(self, message: str = "", **kw: object):
+        super().__init__(
+            message
+            or "The model ran out of room in its context window. Start a new conversation "
+            "or clear earlier history before retrying.",
+            **kw,  # type: ignore[arg-type]
+        )
+
+
+class UnsupportedRequest(FatalModelError):
+    info: ErrorInfo = "bad_request"
+
+
+class RetryableModelError(ModelError):
+    retryable = True
+
+
+class TransportError(RetryableModelError):
+    info: ErrorInfo = "http_connection_failed"
+
+
+class RetryLimit(RetryableModelError):
+    info: ErrorInfo = "response_too_many_failed_attempts"
+
+
+class StreamError(RetryableModelError):
+    info: ErrorInfo = "response_stream_disconnected"

@@ -1,0 +1,38 @@
+"""The kernel-agent home folder (spec §10.1, adapted).
+
+`agent_home()` is `$KERNEL_AGENT_HOME` when that variable is set and non-blank (used as
+given, with `~` expanded, made absolute; it need not exist yet), otherwise
+`~/.kernel-agent`. It holds `config.toml`, `auth.json`, `sessions/` and `history.jsonl`.
+
+Nothing is created by looking the path up: writers call `ensure_home()` first, which
+creates the folder (and missing parents) on demand with mode 0700.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+HOME_ENV_VAR = "KERNEL_AGENT_HOME"
+DEFAULT_HOME_NAME = ".kernel-agent"
+
+
+def agent_home(env: Mapping[str, str] | None = None) -> Path:
+    """Where kernel-agent keeps its files; `env` defaults to `os.environ`."""
+    env = os.environ if env is None else env
+    override = env.get(HOME_ENV_VAR, "").strip()
+    if override:
+        return Path(os.path.abspath(os.path.expanduser(override)))
+    user_home = env.get("HOME", "").strip()
+    base = Path(user_home) if user_home else Path.home()
+    return base.absolute() / DEFAULT_HOME_NAME
+
+
+def ensure_home(path: Path) -> Path:
+    """Create `path` (mkdir -p) if missing; a folder we create gets mode 0700."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    return path

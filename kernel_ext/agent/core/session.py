@@ -1,0 +1,393 @@
+"""The session: a submission queue in, an event stream out (spec §1, §2.6).
+
+`submit(op)` returns the submission id at once (it must be called on the session's event
+loop); `events()` returns a subscription that starts with `session_configured`. At most
+one task runs; user input that arrives while it runs is queued into it. `interrupt`
+cancels the task, kills its tools, records a synthetic output for each open call and
+emits `turn_aborted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.client.prompt import Prompt
+from agent.protocol import events as ev
+from agent.protocol import ops
+from agent.protocol.items import InputImage, InputText, Message, ResponseItem
+from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
+from agent.tools import ToolCall, ToolFatal, ToolRegistry, ToolResult, default_tools
+
+from .approvals import PendingApprovals
+from .events_stream import EventStream
+from .history import ConversationHistory
+from .instructions import base_instructions
+from .model_family import find_family
+from .redact import Redactor
+from .rwlock import ReadWriteLock
+from .turn import SampleState, describe_arguments, interrupted_items, run_task
+
+if TYPE_CHECKING:
+    from agent.client import ModelClient
+
+    from .config import Config
+
+log = logging.getLogger(__name__)
+ABORT_GRACE_S = 0.15
+
+
+@dataclass
+class TurnContext:
+    """Settings for one task; a user_turn's overrides update the session's copy."""
+
+    turn_id: str
+    cwd: Path
+    approval_policy: AskForApproval
+    sandbox_policy: SandboxPolicy
+    model: str
+    effort: str | None = None
+    summary: str | None = None
+    output_schema: dict[str, Any] | None = None
+    current: SampleState | None = field(default=None, repr=False)
+
+
+@dataclass
+class ActiveTask:
+    sub_id: str
+    ctx: TurnContext
+    task: asyncio.Task[None]
+
+
+class Session:
+    def __init__(
+        self,
+        config: Config,
+        client: ModelClient,
+        tools: ToolRegistry | None = None,
+        *,
+        conversation_id: str | None = None,
+        secrets: list[str] | None = None,
+        retry_base_s: float = 0.2,
+        sandbox_mechanism: str | None = None,
+    ):
+        self.config = config
+        self.client = client
+        self.tools = tools if tools is not None else ToolRegistry(default_tools())
+        self.conversation_id = conversation_id or str(uuid.uuid4())
+        self.retry_base_s = retry_base_s
+        self.history = ConversationHistory(self._initial_items())
+        self.approvals = PendingApprovals()
+        self._redactor = Redactor(secrets or [])
+        self._tool_lock = ReadWriteLock()
+        self._ids = itertools.count(1)
+        self._subscribers: list[EventStream] = []
+        self._pending_input: list[ResponseItem] = []
+        self._active: ActiveTask | None = None
+        self._closed = False
+        self._usage_total = ev.TokenUsage()
+        self._usage_last = ev.TokenUsage()
+        self._defaults = TurnContext(
+            turn_id="",
+            cwd=Path(config.cwd),
+            approval_policy=config.approval_policy,
+            sandbox_policy=config.sandbox_policy,
+            model=config.model,
+            effort=config.model_reasoning_effort,
+            summary=config.model_reasoning_summary,
+        )
+        self.configured = ev.Event(id="0", msg=self._configured_msg(sandbox_mechanism))
+
+    # --- public API ----------------------------------------------------------------------
+
+    def events(self) -> EventStream:
+        """Subscribe: the stream replays `session_configured`, then follows live events."""
+        stream = EventStream(self._subscribers.remove)
+        stream.put(self.configured)
+        if self._closed:
+            stream.close()
+        self._subscribers.append(stream)
+        return stream
+
+    def submit(self, op: ops.Op) -> str:
+        """Queue an operation; returns its submission id at once."""
+        if self._closed:
+            raise RuntimeError("the session is shut down")
+        sub_id = str(next(self._ids))
+        self._handle(sub_id, op)
+        return sub_id
+
+    @property
+    def running(self) -> bool:
+        return self._active is not None
+
+    async def interrupt(self, reason: str = "interrupted") -> None:
+        """Abort the running task (if any) and wait until it has stopped."""
+        active = self._active
+        if active is None:
+            return
+        self._active = None
+        self.approvals.cancel_all()
+        self._pending_input.clear()
+        active.task.cancel()
+        await asyncio.wait({active.task}, timeout=ABORT_GRACE_S)
+        await self.emit(active.sub_id, ev.TurnAborted(reason=reason))  # type: ignore[arg-type]
+
+    async def shutdown(self) -> None:
+        if self._closed:
+            return
+        await self.interrupt()
+        await self._close_client()
+        await self.emit("shutdown", ev.ShutdownComplete())
+        self._closed = True
+        for stream in list(self._subscribers):
+            stream.close()
+
+    # --- op handling ---------------------------------------------------------------------
+
+    def _handle(self, sub_id: str, op: ops.Op) -> None:
+        if isinstance(op, (ops.UserInputOp, ops.UserTurn)):
+            self._on_user_input(sub_id, op)
+        elif isinstance(op, ops.OverrideTurnContext):
+            self._defaults = self._apply_overrides(self._defaults, op)
+        elif isinstance(op, ops.Interrupt):
+            self._spawn(self.interrupt())
+        elif isinstance(op, (ops.ExecApproval, ops.PatchApproval)):
+            self._on_decision(op.id, op.decision)
+        elif isinstance(op, ops.Shutdown):
+            self._spawn(self.shutdown())
+        else:
+            self._spawn(self.emit(sub_id, ev.Error(message=f"{op.type} is not supported yet", codex_error_info="other")))
+
+    def _on_user_input(self, sub_id: str, op: ops.UserInputOp | ops.UserTurn) -> None:
+        if isinstance(op, ops.UserTurn):
+            self._defaults = self._apply_overrides(self._defaults, op)
+        message = user_message(op.items, Path(self._defaults.cwd))
+        if message is None:
+            return
+        if self._active is not None:
+            self._pending_input.append(message)
+            return
+        schema = op.final_output_json_schema if isinstance(op, ops.UserTurn) else None
+        ctx = replace(self._defaults, turn_id=sub_id, output_schema=schema, current=None)
+        task = asyncio.get_running_loop().create_task(self._run(ctx, [message]))
+        self._active = ActiveTask(sub_id, ctx, task)
+
+    async def _run(self, ctx: TurnContext, items: list[ResponseItem]) -> None:
+        try:
+            await run_task(self, ctx, items)
+        except asyncio.CancelledError:
+            await self._record_interrupted(ctx)
+            raise
+        except Exception as err:  # a bug must not kill the kernel or hang the front end
+            log.exception("task failed")
+            await self.emit_error(ctx.turn_id, f"internal error: {err!r}", "other", None)
+            await self.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=None))
+        finally:
+            if self._active is not None and self._active.sub_id == ctx.turn_id:
+                self._active = None
+
+    async def _record_interrupted(self, ctx: TurnContext) -> None:
+        state = ctx.current
+        if state is not None:
+            await state.cancel_calls()
+        self.history.record(interrupted_items(self, state))
+
+    def _on_decision(self, call_id: str, decision: ReviewDecision) -> None:
+        self.approvals.resolve(call_id, decision)
+        if decision == "abort":
+            self._spawn(self.interrupt())
+
+    @staticmethod
+    def _apply_overrides(ctx: TurnContext, op: ops.TurnOverrides) -> TurnContext:
+        changes = {k: v for k, v in op.model_dump(exclude={"type", "items", "final_output_json_schema"}).items() if v is not None}
+        if "cwd" in changes:
+            changes["cwd"] = Path(changes["cwd"])
+        if op.sandbox_policy is not None:
+            changes["sandbox_policy"] = op.sandbox_policy
+        return replace(ctx, **changes)
+
+    def _spawn(self, coro: Any) -> None:
+        asyncio.get_running_loop().create_task(coro)
+
+    # --- services used by the turn loop --------------------------------------------------
+
+    async def emit(self, turn_id: str, msg: ev.EventMsg) -> None:
+        if self._redactor.has_secret(msg.model_dump_json()):
+            msg = type(msg).model_validate(self._redactor.data(msg.model_dump()))
+        event = ev.Event(id=turn_id, msg=msg)
+        for stream in list(self._subscribers):
+            stream.put(event)
+
+    async def emit_error(self, turn_id: str, message: str, info: Any, status: int | None) -> None:
+        await self.emit(turn_id, ev.Error(message=message, codex_error_info=info, http_status_code=status))
+
+    async def emit_reasoning(self, turn_id: str, msg: ev.EventMsg) -> None:
+        if not getattr(self.config, "hide_agent_reasoning", False):
+            await self.emit(turn_id, msg)
+
+    async def emit_raw_reasoning(self, turn_id: str, msg: ev.EventMsg) -> None:
+        if getattr(self.config, "show_raw_agent_reasoning", False):
+            await self.emit(turn_id, msg)
+
+    async def record(self, turn_id: str, items: list[ResponseItem], *, echo_user: bool = False) -> None:
+        self.history.record(items)
+        if echo_user:
+            for item in items:
+                if isinstance(item, Message) and item.role == "user":
+                    await self.emit(turn_id, ev.UserMessage(message=item.text()))
+
+    def take_pending_input(self) -> list[ResponseItem]:
+        items, self._pending_input = self._pending_input, []
+        return items
+
+    def has_pending_input(self) -> bool:
+        return bool(self._pending_input)
+
+    def context_window(self, ctx: TurnContext) -> int | None:
+        configured = getattr(self.config, "model_context_window", None)
+        return configured or find_family(ctx.model).context_window
+
+    def stream_max_retries(self) -> int:
+        return self.config.model_provider.stream_retries()
+
+    def tool_is_shell_like(self, name: str) -> bool:
+        tool = self.tools.get(name)
+        return bool(getattr(tool, "shell_like", False))
+
+    def build_prompt(self, ctx: TurnContext) -> Prompt:
+        family = find_family(ctx.model)
+        parallel = bool(getattr(self.config, "parallel_tool_calls", False)) and family.supports_parallel_tool_calls
+        return Prompt(
+            model=ctx.model,
+            instructions=self._instructions(),
+            input=self.history.for_prompt(),
+            tools=self.tools.specs(),
+            parallel_tool_calls=parallel,
+            effort=ctx.effort,  # type: ignore[arg-type]
+            summary=ctx.summary,  # type: ignore[arg-type]
+            reasoning=family.supports_reasoning or bool(getattr(self.config, "model_supports_reasoning_summaries", False)),
+            verbosity=getattr(self.config, "model_verbosity", None) if family.supports_verbosity else None,
+            output_schema=ctx.output_schema,
+            conversation_id=self.conversation_id,
+        )
+
+    async def add_usage(self, turn_id: str, usage: ev.TokenUsage | None) -> None:
+        if usage is not None:
+            self._usage_total = self._usage_total + usage
+            self._usage_last = usage
+        await self.emit(turn_id, ev.TokenCount(info=self.token_info()))
+
+    async def notify_request_retry(self, attempt: int, max_attempts: int, delay_s: float, reason: str) -> None:
+        """The client is about to retry a request (429 / 5xx / connection): tell the user."""
+        turn_id = self._active.sub_id if self._active else "0"
+        message = f"{reason}; retrying in {delay_s:.1f}s ({attempt}/{max_attempts})"
+        await self.emit(turn_id, ev.StreamError(message=message, codex_error_info="http_connection_failed", retry_in_ms=int(delay_s * 1000)))
+
+    async def update_rate_limits(self, turn_id: str, snapshot: ev.RateLimitSnapshot) -> None:
+        await self.emit(turn_id, ev.TokenCount(info=self.token_info(), rate_limits=snapshot))
+
+    def token_info(self) -> ev.TokenUsageInfo:
+        window = self.context_window(self._defaults)
+        return ev.TokenUsageInfo(
+            total_token_usage=self._usage_total, last_token_usage=self._usage_last, model_context_window=window
+        )
+
+    async def run_tool(self, ctx: TurnContext, call: ToolCall) -> ToolResult:
+        lock = self._tool_lock.read() if self.tools.supports_parallel(call.name) else self._tool_lock.write()
+        async with lock:
+            return await self._run_tool_reported(ctx, call)
+
+    async def _run_tool_reported(self, ctx: TurnContext, call: ToolCall) -> ToolResult:
+        tool = self.tools.get(call.name)
+        quiet = bool(getattr(tool, "quiet", False) or getattr(tool, "shell_like", False))
+        if not quiet:
+            await self.emit(ctx.turn_id, ev.ToolCallBegin(call_id=call.call_id, name=call.name, arguments=describe_arguments(call)))
+        started = time.monotonic()
+        try:
+            result = await self.tools.dispatch(call, _ToolContext(self, ctx))
+        except (ToolFatal, asyncio.CancelledError):
+            raise
+        except Exception as err:
+            log.exception("tool %s failed", call.name)
+            result = ToolResult(f"tool {call.name} failed: {err}", success=False)
+        if not quiet:
+            duration = ev.Duration.from_seconds(time.monotonic() - started)
+            await self.emit(
+                ctx.turn_id,
+                ev.ToolCallEnd(call_id=call.call_id, name=call.name, output=result.output, success=result.success, duration=duration),
+            )
+        return result
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _initial_items(self) -> list[ResponseItem]:
+        developer = getattr(self.config, "developer_instructions", None)
+        if developer:
+            return [Message(role="developer", content=[InputText(text=developer)])]
+        return []
+
+    def _instructions(self) -> str:
+        return base_instructions(self.config)
+
+    def _configured_msg(self, sandbox_mechanism: str | None) -> ev.SessionConfigured:
+        return ev.SessionConfigured(
+            session_id=self.conversation_id,
+            model=self.config.model,
+            model_provider_id=self.config.model_provider_id,
+            approval_policy=self.config.approval_policy,
+            sandbox_policy=self.config.sandbox_policy,
+            cwd=str(self.config.cwd),
+            reasoning_effort=self.config.model_reasoning_effort,
+            sandbox_mechanism=sandbox_mechanism,
+        )
+
+    async def _close_client(self) -> None:
+        close = getattr(self.client, "aclose", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # closing must never fail a shutdown
+                log.debug("closing the model client failed", exc_info=True)
+
+
+class _ToolContext:
+    """The `agent.tools.ToolContext` a tool sees for one turn."""
+
+    def __init__(self, session: Session, ctx: TurnContext):
+        self._session = session
+        self.turn_id = ctx.turn_id
+        self.cwd = ctx.cwd
+        self.approval_policy = ctx.approval_policy
+        self.sandbox_policy = ctx.sandbox_policy
+
+    async def emit(self, msg: ev.EventMsg) -> None:
+        await self._session.emit(self.turn_id, msg)
+
+    async def request_approval(self, request: ev.EventMsg) -> ReviewDecision:
+        call_id = getattr(request, "call_id")
+        future = self._session.approvals.open(call_id)
+        await self.emit(request)
+        return await self._session.approvals.wait(call_id, future)
+
+
+def user_message(items: list[ops.UserInput], cwd: Path) -> Message | None:
+    """One user message from the submitted input items; None when there is nothing."""
+    from .images import local_image_content
+
+    content: list[Any] = []
+    for item in items:
+        if isinstance(item, ops.TextInput):
+            if item.text:
+                content.append(InputText(text=item.text))
+        elif isinstance(item, ops.ImageInput):
+            content.append(InputImage(image_url=item.image_url))
+        else:
+            content.append(local_image_content(item.path, cwd))
+    return Message(role="user", content=content) if content else None

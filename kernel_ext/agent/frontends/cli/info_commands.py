@@ -1,0 +1,58 @@
+"""Informational commands: `kernel-agent status` and `kernel-agent schema`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from agent.core.config import CliOverrides, ConfigError, load_config
+
+
+def add_info_commands(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    status = sub.add_parser("status", parents=[parent], help="show the effective configuration")
+    status.add_argument("-C", "--cd", dest="cwd", default=None)
+    status.set_defaults(func=run_status)
+    schema = sub.add_parser("schema", help="print (or write) the protocol's JSON Schema")
+    schema.add_argument("--out", default=None, help="write to this file instead of stdout")
+    schema.set_defaults(func=run_schema)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(CliOverrides(cwd=args.cwd, profile=args.profile, raw=list(args.raw_overrides)))
+    except ConfigError as err:
+        print(f"Error: {err}", file=sys.stderr)
+        return 1
+    from agent.core.auth import describe_auth
+
+    rows = [
+        ("model", config.model),
+        ("provider", f"{config.model_provider_id} ({config.model_provider.base_url}, wire: {config.model_provider.wire_api})"),
+        ("approval policy", config.approval_policy),
+        ("sandbox", config.sandbox_mode),
+        ("workdir", str(config.cwd)),
+        ("home", str(config.home)),
+        ("auth", describe_auth(config.model_provider_id, config.model_provider, config.home)),
+    ]
+    for key, value in rows:
+        print(f"{key + ':':<17}{value}")
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def schema_text() -> str:
+    from agent.protocol.schema import protocol_schema
+
+    return json.dumps(protocol_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    text = schema_text()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,112 @@
+"""Session events -> human-readable text, for terminals and the `exec` command.
+
+Progress goes to `out` (stderr for exec) as it happens; streamed text is written as it
+arrives. The caller prints the final message wherever it wants.
+"""
+
+from __future__ import annotations
+
+import base64
+import shlex
+from typing import TextIO
+
+from agent.protocol import events as ev
+
+_MARK = {"completed": "[x]", "in_progress": "[>]", "pending": "[ ]"}
+
+
+class TextRenderer:
+    def __init__(self, out: TextIO, *, show_reasoning: bool = True):
+        self.out = out
+        self.show_reasoning = show_reasoning
+        self._streaming = False
+        self.tokens_used = 0
+
+    def handle(self, event: ev.Event) -> None:
+        handler = getattr(self, f"_on_{event.msg.type}", None)
+        if handler is not None:
+            handler(event.msg)
+            self.out.flush()
+
+    def _line(self, text: str) -> None:
+        if self._streaming:
+            self.out.write("\n")
+            self._streaming = False
+        self.out.write(text + "\n")
+
+    def _on_session_configured(self, m: ev.SessionConfigured) -> None:
+        sandbox = m.sandbox_policy.type + (f" ({m.sandbox_mechanism})" if m.sandbox_mechanism else "")
+        self._line(f"kernel-agent | model: {m.model} | provider: {m.model_provider_id} | approval: {m.approval_policy} | sandbox: {sandbox}")
+        self._line(f"workdir: {m.cwd} | session: {m.session_id}")
+
+    def _on_user_message(self, m: ev.UserMessage) -> None:
+        self._line(f"\nuser\n{m.message}")
+
+    def _on_agent_message_delta(self, m: ev.AgentMessageDelta) -> None:
+        if not self._streaming:
+            self.out.write("\nagent\n")
+            self._streaming = True
+        self.out.write(m.delta)
+
+    def _on_agent_message(self, m: ev.AgentMessage) -> None:
+        if not self._streaming:
+            self._line(f"\nagent\n{m.message}")
+        self._streaming = False
+        self.out.write("\n")
+
+    def _on_agent_reasoning(self, m: ev.AgentReasoning) -> None:
+        if self.show_reasoning:
+            self._line(f"\nthinking\n{m.text}")
+
+    def _on_exec_command_begin(self, m: ev.ExecCommandBegin) -> None:
+        self._line(f"\nexec {shlex.join(m.command)} in {m.cwd}")
+
+    def _on_exec_command_output_delta(self, m: ev.ExecCommandOutputDelta) -> None:
+        self.out.write(base64.b64decode(m.chunk).decode("utf-8", "replace"))
+
+    def _on_exec_command_end(self, m: ev.ExecCommandEnd) -> None:
+        verdict = "succeeded" if m.exit_code == 0 else f"exited {m.exit_code}"
+        self._line(f"{verdict} in {int(m.duration.seconds() * 1000)}ms")
+
+    def _on_tool_call_begin(self, m: ev.ToolCallBegin) -> None:
+        self._line(f"\ntool {m.name}({m.arguments})")
+
+    def _on_tool_call_end(self, m: ev.ToolCallEnd) -> None:
+        verdict = "ok" if m.success else "failed"
+        self._line(f"{verdict} in {int(m.duration.seconds() * 1000)}ms: {_first_lines(m.output)}")
+
+    def _on_plan_update(self, m: ev.PlanUpdate) -> None:
+        lines = [f"  {_MARK[p.status]} {p.step}" for p in m.plan]
+        self._line("\nplan" + (f": {m.explanation}" if m.explanation else "") + "\n" + "\n".join(lines))
+
+    def _on_patch_apply_end(self, m: ev.PatchApplyEnd) -> None:
+        verdict = "applied" if m.success else "failed"
+        self._line(f"\npatch {verdict}: " + ", ".join(f"{c.type} {p}" for p, c in m.changes.items()))
+
+    def _on_stream_error(self, m: ev.StreamError) -> None:
+        self._line(f"warning: {m.message}")
+
+    def _on_warning(self, m: ev.Warning) -> None:
+        self._line(f"warning: {m.message}")
+
+    def _on_background_event(self, m: ev.BackgroundEvent) -> None:
+        self._line(m.message)
+
+    def _on_error(self, m: ev.Error) -> None:
+        self._line(f"ERROR: {m.message}")
+
+    def _on_turn_aborted(self, m: ev.TurnAborted) -> None:
+        self._line(f"turn aborted ({m.reason})")
+
+    def _on_token_count(self, m: ev.TokenCount) -> None:
+        if m.info is not None:
+            self.tokens_used = m.info.total_token_usage.total_tokens
+
+    def _on_task_complete(self, m: ev.TaskComplete) -> None:
+        self._line(f"\ntokens used: {self.tokens_used}")
+
+
+def _first_lines(text: str, limit: int = 3) -> str:
+    lines = text.splitlines()
+    shown = "\n".join(lines[:limit])
+    return shown + (f"\n… {len(lines) - limit} more lines" if len(lines) > limit else "")

@@ -1,0 +1,87 @@
+"""The tool seam: what a tool declares, what it receives, what it may ask of the session.
+
+A `Tool` has a `name`, a Responses-API `spec()`, a `supports_parallel` flag and an async
+`handle(call, ctx)` returning a `ToolResult`. It raises `RespondToModel` or `ToolFatal`
+(tools/errors.py). `ToolContext` is implemented by the core session; tools never see it
+beyond this Protocol.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from agent.protocol.events import EventMsg
+from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
+
+from .errors import RespondToModel
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call the model made. `payload` is the JSON argument string (function tools),
+    the raw input (custom tools) or the JSON of a local_shell action."""
+
+    call_id: str
+    name: str
+    kind: Literal["function", "custom", "local_shell"]
+    payload: str
+
+    def json_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; a parse failure goes back to the model."""
+        try:
+            value = json.loads(self.payload or "{}")
+        except json.JSONDecodeError as err:
+            raise RespondToModel(f"failed to parse function arguments: {err}") from None
+        if not isinstance(value, dict):
+            raise RespondToModel("failed to parse function arguments: expected a JSON object")
+        return value
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    output: str
+    success: bool = True
+
+
+class ToolContext(Protocol):
+    """What a running tool may use. Implemented by the session for each turn."""
+
+    turn_id: str
+    cwd: Path
+    approval_policy: AskForApproval
+    sandbox_policy: SandboxPolicy
+
+    async def emit(self, msg: EventMsg) -> None:
+        """Send an event to the front ends."""
+
+    async def request_approval(self, request: EventMsg) -> ReviewDecision:
+        """Emit an approval request event and wait for the user's decision."""
+
+
+class Tool(Protocol):
+    name: str
+    supports_parallel: bool
+
+    def spec(self) -> dict[str, Any]:
+        """The tool's JSON for the request's `tools` array."""
+
+    async def handle(self, call: ToolCall, ctx: ToolContext) -> ToolResult: ...
+
+
+def function_spec(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A Responses-API function tool with a strict-shaped object schema."""
+    return {
+        "type": "function",
+        "name": name,
+        "description": description,
+        "strict": False,
+        "parameters": {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        },
+    }
