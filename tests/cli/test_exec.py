@@ -165,3 +165,12 @@ def test_missing_key_and_bad_config_fail_with_one_line(tmp_path, server):
     (home / "config.toml").write_text('modle = "x"\n')
     result = run_exec(tmp_path, home, "hi")
     assert result.returncode == 1 and "modle" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_status_shows_provider_and_masked_key(tmp_path, server):
+    home = make_home(tmp_path, server.url)
+    result = subprocess.run([sys.executable, "-m", "agent", "status"], env=agent_env(home), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "scripted" in result.stdout and "gpt-5.1-codex" in result.stdout
+    assert "sk-test-***" in result.stdout.replace("sk-test-e***", "sk-test-***") or "***" in result.stdout
+    assert KEY not in result.stdout + result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -25,8 +26,6 @@ def run_status(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1
-    from agent.core.auth import describe_auth
-
     rows = [
         ("model", config.model),
         ("provider", f"{config.model_provider_id} ({config.model_provider.base_url}, wire: {config.model_provider.wire_api})"),
@@ -34,13 +33,26 @@ def run_status(args: argparse.Namespace) -> int:
         ("sandbox", config.sandbox_mode),
         ("workdir", str(config.cwd)),
         ("home", str(config.home)),
-        ("auth", describe_auth(config.model_provider_id, config.model_provider, config.home)),
+        ("auth", describe_auth(config)),
     ]
     for key, value in rows:
         print(f"{key + ':':<17}{value}")
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def describe_auth(config) -> str:
+    """Where the key comes from, masked; or what is missing."""
+    from agent.core.auth import mask_key, resolve_api_key
+
+    try:
+        key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, os.environ)
+    except Exception as err:  # MissingApiKey: its message says how to fix it
+        return f"not configured: {err}"
+    if key is None:
+        return "no key needed (local server)"
+    return f"API key {mask_key(key)}"
 
 
 def schema_text() -> str:
