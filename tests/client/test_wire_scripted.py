@@ -134,3 +134,16 @@ async def test_two_requests_on_one_client_reuse_the_server(srv, make_client, pro
     second = await collect(client, prompt())
     assert done_items(first)[0].text() == "one" and done_items(second)[0].text() == "two"
     assert len(srv.wait_for_requests(2)) == 2
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_consumer_stopping_early_closes_the_stream(srv, make_client, prompt, collect, wire):
+    srv.enqueue(Reply(text="a long answer that nobody reads", stall_after=6, stall_seconds=10), Reply(text="next"))
+    client = make_client(srv.url, wire)
+    stream = client.stream(prompt())
+    async for event in stream:
+        if isinstance(event, OutputTextDelta):
+            break
+    await stream.aclose()
+    events = await collect(client, prompt())
+    assert [i.text() for i in done_items(events)] == ["next"]

@@ -20,5 +20,8 @@ class ModelClient(Protocol):
 
     def stream(self, prompt: Prompt) -> AsyncIterator[ResponseEvent]: ...
 
+    async def aclose(self) -> None:
+        """Release connections (an injected httpx client is left open)."""
+
 
 __all__ = ["ModelClient"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Sequence
 
@@ -352,8 +353,9 @@ class ChatClient:
             snapshot = rate_limits_from_headers(response.headers)
             if snapshot is not None:
                 yield RateLimits(snapshot)
-            async for event in self._decode(response):
-                yield event
+            async with aclosing(self._decode(response)) as events:
+                async for event in events:
+                    yield event
         finally:
             await response.aclose()
 
@@ -367,14 +369,15 @@ class ChatClient:
             for event in decoder.feed_completion(obj):
                 yield event
             return
-        async for data in iter_sse_data(response, idle):
-            if data.strip() == "[DONE]":
-                for event in decoder.done():
+        async with aclosing(iter_sse_data(response, idle)) as stream:
+            async for data in stream:
+                if data.strip() == "[DONE]":
+                    for event in decoder.done():
+                        yield event
+                    return
+                chunk = parse_json_object(data)
+                for event in decoder.feed(chunk) if chunk is not None else []:
                     yield event
-                return
-            chunk = parse_json_object(data)
-            for event in decoder.feed(chunk) if chunk is not None else []:
-                yield event
         for event in decoder.finish():
             yield event
 

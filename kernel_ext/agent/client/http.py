@@ -32,7 +32,6 @@ import email.utils
 import json
 import math
 import os
-import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -45,6 +44,7 @@ from httpx_sse import EventSource, SSEError
 from agent import __version__
 from agent.protocol.events import Credits, RateLimitSnapshot, RateLimitWindow
 
+from .backoff import BASE_DELAY_S, backoff_delay
 from .errors import (
     ModelError,
     QuotaExceeded,
@@ -60,7 +60,7 @@ from .providers import ModelProviderInfo
 RetryCallback = Callable[[int, int, float, str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[Any]]
 
-DEFAULT_BACKOFF_BASE_S = 0.2
+DEFAULT_BACKOFF_BASE_S = BASE_DELAY_S
 CONNECT_TIMEOUT_S = 30.0
 MAX_ERROR_CHARS = 2048
 HIGH_DEMAND = "We're currently experiencing high demand, which may cause temporary errors."
@@ -278,16 +278,17 @@ class HttpTransport:
 
     def backoff(self, attempt: int) -> float:
         """Seconds before retry number `attempt` (1-based) when the server gave no delay."""
-        return self._backoff_base_s * (2 ** (attempt - 1)) * random.uniform(0.9, 1.1)
+        return backoff_delay(attempt, base_s=self._backoff_base_s)
 
     async def open(self, path: str, body: dict[str, Any], conversation_id: str = "") -> httpx.Response:
         """POST and return the open 2xx response, after request retries."""
         retries = self.info.request_retries()
         attempt = 0
         while True:
-            failure = await self._attempt(path, body, conversation_id)
-            if isinstance(failure, httpx.Response):
-                return failure
+            outcome = await self._attempt(path, body, conversation_id)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            failure = outcome
             if attempt >= retries:
                 raise failure.final
             attempt += 1
@@ -369,7 +370,7 @@ def _status_text(status: int) -> str:
 async def iter_sse_data(response: httpx.Response, idle_timeout_s: float) -> AsyncIterator[str]:
     """Each SSE event's `data` (events without data are skipped). See the module doc."""
     content_type = response.headers.get("content-type", "")
-    if content_type and "text/event-stream" not in content_type:
+    if "text/event-stream" not in content_type:
         body = await read_body(response, idle_timeout_s)
         if body.strip():
             raise StreamError(f"unexpected content-type {content_type!r}: {truncate_middle(body.strip(), 512)}")

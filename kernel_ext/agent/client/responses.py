@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any, AsyncIterator, Callable
 
 from pydantic import ValidationError
@@ -232,10 +233,10 @@ class ResponsesClient:
             if snapshot is not None:
                 yield RateLimits(snapshot)
             decoder = ResponsesDecoder()
-            async for data in iter_sse_data(response, self._transport.idle_timeout_s):
-                event = parse_json_object(data)
-                if event is not None:
-                    for out in decoder.feed(event):
+            async with aclosing(iter_sse_data(response, self._transport.idle_timeout_s)) as stream:
+                async for data in stream:
+                    event = parse_json_object(data)
+                    for out in decoder.feed(event) if event is not None else []:
                         yield out
             yield decoder.finish()
         finally:
