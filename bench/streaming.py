@@ -1,6 +1,7 @@
 """Streaming overhead: a 20,000-delta response through client + session vs httpx alone.
 
-Both read the same Responses SSE stream from the project's scripted server on loopback.
+Both read the same Responses SSE stream from the project's scripted server, run in its own
+process on loopback (so it does not share the GIL with the measured client).
 The baseline only reads lines with httpx; the pipeline decodes SSE, parses every event,
 runs the turn loop and delivers every `agent_message_delta` event to a subscriber.
 """
@@ -8,14 +9,17 @@ runs the turn loop and delivers every `agent_message_delta` event to a subscribe
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import httpx
-
-from tests.scripted_server import Reply, ScriptedServer
 
 from .report import row
 
@@ -61,17 +65,28 @@ def _write_config(home: Path, url: str) -> None:
     )
 
 
+@contextmanager
+def _server(tmp: Path, replies: int) -> Iterator[str]:
+    script = tmp / "script.json"
+    script.write_text(json.dumps([{"text": "x" * DELTAS, "chunk_size": 1}] * replies))
+    proc = subprocess.Popen([sys.executable, "-m", "tests.scripted_server", "--script", str(script)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        yield line.split(" on ", 1)[1].split(" ", 1)[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def run() -> None:
-    text = "x" * DELTAS
-    with ScriptedServer() as server, tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        _write_config(home, server.url)
+    with tempfile.TemporaryDirectory() as tmp, _server(Path(tmp), 2 * REPEAT) as url:
+        home = Path(tmp) / "home"
+        _write_config(home, url)
         base, full = [], []
         for _ in range(REPEAT):
-            server.enqueue(Reply(text=text, chunk_size=1))
-            base.append(asyncio.run(_httpx_alone(server.url)))
-            server.enqueue(Reply(text=text, chunk_size=1))
-            elapsed, deltas = asyncio.run(_pipeline(server.url, home))
+            base.append(asyncio.run(_httpx_alone(url)))
+            elapsed, deltas = asyncio.run(_pipeline(url, home))
             assert deltas == DELTAS, deltas
             full.append(elapsed)
     b, f = statistics.median(base), statistics.median(full)

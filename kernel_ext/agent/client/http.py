@@ -55,6 +55,7 @@ from .errors import (
     UnexpectedStatus,
     UsageLimitReached,
 )
+from .idle import IdleWatchdog
 from .providers import ModelProviderInfo
 
 RetryCallback = Callable[[int, int, float, str], Awaitable[None]]
@@ -376,19 +377,26 @@ async def iter_sse_data(response: httpx.Response, idle_timeout_s: float) -> Asyn
             raise StreamError(f"unexpected content-type {content_type!r}: {truncate_middle(body.strip(), 512)}")
         return
     events = EventSource(response).aiter_sse()
+    watchdog = IdleWatchdog(idle_timeout_s)
     try:
         while True:
             try:
-                event = await asyncio.wait_for(events.__anext__(), idle_timeout_s)
+                event = await events.__anext__()
             except StopAsyncIteration:
                 return
-            except (asyncio.TimeoutError, httpx.ReadTimeout):
+            except asyncio.CancelledError:
+                if watchdog.absorb():
+                    raise StreamError(IDLE_TIMEOUT) from None
+                raise
+            except httpx.ReadTimeout:
                 raise StreamError(IDLE_TIMEOUT) from None
             except (httpx.HTTPError, httpx.StreamError, SSEError) as exc:
                 raise StreamError(DISCONNECTED + _describe(exc)) from exc
             if event.data:
-                yield event.data
+                with watchdog.paused():
+                    yield event.data
     finally:
+        watchdog.close()
         await events.aclose()
 
 

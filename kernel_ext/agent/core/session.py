@@ -219,11 +219,21 @@ class Session:
     # --- services used by the turn loop --------------------------------------------------
 
     async def emit(self, turn_id: str, msg: ev.EventMsg) -> None:
-        if self._redactor.has_secret(msg.model_dump_json()):
-            msg = type(msg).model_validate(self._redactor.data(msg.model_dump()))
-        event = ev.Event(id=turn_id, msg=msg)
+        msg = self._redacted(msg)
+        event = ev.Event.model_construct(id=turn_id, msg=msg)  # msg is already validated
         for stream in list(self._subscribers):
             stream.put(event)
+
+    def _redacted(self, msg: ev.EventMsg) -> ev.EventMsg:
+        """The event with every secret replaced. Flat string fields are checked directly
+        (the common, hot case: deltas); anything nested is checked through its JSON."""
+        fields = msg.__dict__.values()
+        if all(isinstance(v, (str, int, float, bool, type(None))) for v in fields):
+            if not any(isinstance(v, str) and self._redactor.has_secret(v) for v in fields):
+                return msg
+        elif not self._redactor.has_secret(msg.model_dump_json()):
+            return msg
+        return type(msg).model_validate(self._redactor.data(msg.model_dump()))
 
     async def emit_error(self, turn_id: str, message: str, info: Any, status: int | None) -> None:
         await self.emit(turn_id, ev.Error(message=message, codex_error_info=info, http_status_code=status))
