@@ -24,6 +24,7 @@ from agent.protocol import ops
 from agent.protocol.items import InputImage, InputText, Message, ResponseItem
 from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
 from agent.tools import ToolCall, ToolFatal, ToolRegistry, ToolResult, default_tools
+from agent.tools.base import ExecSettings
 
 from .approvals import PendingApprovals
 from .events_stream import EventStream
@@ -86,6 +87,8 @@ class Session:
         self.approvals = PendingApprovals()
         self._redactor = Redactor(secrets or [])
         self._tool_lock = ReadWriteLock()
+        self.session_approvals: set[str] = set()
+        self.exec_settings = exec_settings_from(config)
         self._ids = itertools.count(1)
         self._subscribers: list[EventStream] = []
         self._pending_input: list[ResponseItem] = []
@@ -253,6 +256,10 @@ class Session:
                 if isinstance(item, Message) and item.role == "user":
                     await self.emit(turn_id, ev.UserMessage(message=item.text()))
 
+    def queue_input(self, item: ResponseItem) -> None:
+        """Add an item to the next model request of the running task."""
+        self._pending_input.append(item)
+
     def take_pending_input(self) -> list[ResponseItem]:
         items, self._pending_input = self._pending_input, []
         return items
@@ -376,15 +383,33 @@ class _ToolContext:
         self.cwd = ctx.cwd
         self.approval_policy = ctx.approval_policy
         self.sandbox_policy = ctx.sandbox_policy
+        self.exec_settings = session.exec_settings
+        self.session_approvals = session.session_approvals
 
     async def emit(self, msg: ev.EventMsg) -> None:
         await self._session.emit(self.turn_id, msg)
+
+    def add_pending_input(self, item: ResponseItem) -> None:
+        self._session.queue_input(item)
 
     async def request_approval(self, request: ev.EventMsg) -> ReviewDecision:
         call_id = getattr(request, "call_id")
         future = self._session.approvals.open(call_id)
         await self.emit(request)
         return await self._session.approvals.wait(call_id, future)
+
+
+def exec_settings_from(config: Config) -> ExecSettings:
+    policy = getattr(config, "shell_environment_policy", None)
+    limit = getattr(config, "tool_output_token_limit", None)
+    kw: dict[str, Any] = {"output_byte_budget": limit * 4} if limit else {}
+    if policy is not None:
+        kw.update(
+            env_inherit=policy.inherit, env_ignore_default_excludes=policy.ignore_default_excludes,
+            env_exclude=tuple(policy.exclude), env_set=tuple(sorted(policy.set.items())),
+            env_include_only=tuple(policy.include_only),
+        )
+    return ExecSettings(**kw)
 
 
 def user_message(items: list[ops.UserInput], cwd: Path) -> Message | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from agent.protocol.events import EventMsg
+from agent.protocol.items import ResponseItem
 from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
 
 from .errors import RespondToModel
@@ -46,6 +47,20 @@ class ToolResult:
     success: bool = True
 
 
+@dataclass(frozen=True)
+class ExecSettings:
+    """How commands run in this session (from the config)."""
+
+    default_timeout_ms: int = 120_000
+    env_inherit: Literal["all", "core", "none"] = "all"
+    env_ignore_default_excludes: bool = False
+    env_exclude: tuple[str, ...] = ()
+    env_set: tuple[tuple[str, str], ...] = ()
+    env_include_only: tuple[str, ...] = ()
+    output_byte_budget: int = 10_000
+    """Bytes of command output the model sees (middle-truncated beyond this)."""
+
+
 class ToolContext(Protocol):
     """What a running tool may use. Implemented by the session for each turn."""
 
@@ -53,12 +68,18 @@ class ToolContext(Protocol):
     cwd: Path
     approval_policy: AskForApproval
     sandbox_policy: SandboxPolicy
+    exec_settings: ExecSettings
+    session_approvals: set[str]
+    """Keys of requests the user approved for the rest of the session."""
 
     async def emit(self, msg: EventMsg) -> None:
         """Send an event to the front ends."""
 
     async def request_approval(self, request: EventMsg) -> ReviewDecision:
         """Emit an approval request event and wait for the user's decision."""
+
+    def add_pending_input(self, item: ResponseItem) -> None:
+        """Queue an item (e.g. an image the model asked to see) for the next request."""
 
 
 class Tool(Protocol):
