@@ -25,6 +25,7 @@ from agent.protocol.items import InputImage, InputText, Message, ResponseItem
 from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
 from agent.tools import ToolCall, ToolFatal, ToolRegistry, ToolResult, default_tools
 from agent.tools.base import ExecSettings
+from agent.tools.turn_diff import TurnDiffTracker
 
 from .approvals import PendingApprovals
 from .events_stream import EventStream
@@ -57,6 +58,7 @@ class TurnContext:
     summary: str | None = None
     output_schema: dict[str, Any] | None = None
     current: SampleState | None = field(default=None, repr=False)
+    diff: TurnDiffTracker | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -88,6 +90,8 @@ class Session:
         self._redactor = Redactor(secrets or [])
         self._tool_lock = ReadWriteLock()
         self.session_approvals: set[str] = set()
+        self.sandbox_mechanism = sandbox_mechanism or "none"
+        self._last_diff: TurnDiffTracker | None = None
         self.exec_settings = exec_settings_from(config)
         self._ids = itertools.count(1)
         self._subscribers: list[EventStream] = []
@@ -142,6 +146,30 @@ class Session:
         await asyncio.wait({active.task}, timeout=ABORT_GRACE_S)
         await self.emit(active.sub_id, ev.TurnAborted(reason=reason))  # type: ignore[arg-type]
 
+    async def undo(self, sub_id: str = "undo") -> None:
+        """Restore the files the last task changed (refused while a task runs)."""
+        await self.emit(sub_id, ev.UndoStarted(message="Restoring the files the last turn changed"))
+        if self._active is not None:
+            await self.emit(sub_id, ev.UndoCompleted(success=False, message="A turn is running; stop it first."))
+            return
+        tracker, self._last_diff = self._last_diff, None
+        if tracker is None or not tracker.paths:
+            await self.emit(sub_id, ev.UndoCompleted(success=False, message="Nothing to undo."))
+            return
+        try:
+            restored = await asyncio.to_thread(tracker.restore)
+        except OSError as err:
+            await self.emit(sub_id, ev.UndoCompleted(success=False, message=f"Undo failed: {err}"))
+            return
+        names = ", ".join(tracker._display(p) for p in restored) or "no file needed restoring"
+        await self.emit(sub_id, ev.UndoCompleted(success=True, message=f"Restored: {names}"))
+
+    async def emit_turn_diff(self, ctx: TurnContext) -> None:
+        if ctx.diff is not None and ctx.diff.paths:
+            diff = await asyncio.to_thread(ctx.diff.unified_diff)
+            if diff:
+                await self.emit(ctx.turn_id, ev.TurnDiff(unified_diff=diff))
+
     async def shutdown(self) -> None:
         if self._closed:
             return
@@ -163,6 +191,8 @@ class Session:
             self._spawn(self.interrupt())
         elif isinstance(op, (ops.ExecApproval, ops.PatchApproval)):
             self._on_decision(op.id, op.decision)
+        elif isinstance(op, ops.Undo):
+            self._spawn(self.undo(sub_id))
         elif isinstance(op, ops.Shutdown):
             self._spawn(self.shutdown())
         else:
@@ -179,6 +209,7 @@ class Session:
             return
         schema = op.final_output_json_schema if isinstance(op, ops.UserTurn) else None
         ctx = replace(self._defaults, turn_id=sub_id, output_schema=schema, current=None)
+        ctx.diff = self._last_diff = TurnDiffTracker(ctx.cwd)
         task = asyncio.get_running_loop().create_task(self._run(ctx, [message]))
         self._active = ActiveTask(sub_id, ctx, task)
 
@@ -385,6 +416,8 @@ class _ToolContext:
         self.sandbox_policy = ctx.sandbox_policy
         self.exec_settings = session.exec_settings
         self.session_approvals = session.session_approvals
+        self.sandbox_mechanism = session.sandbox_mechanism
+        self.diff_tracker = ctx.diff or TurnDiffTracker(ctx.cwd)
 
     async def emit(self, msg: ev.EventMsg) -> None:
         await self._session.emit(self.turn_id, msg)

@@ -154,6 +154,8 @@ async def sample(session: Session, ctx: TurnContext, state: SampleState) -> None
             await session.add_usage(ctx.turn_id, event.usage)
             for slot in state.calls.values():
                 await slot.task
+            if state.calls:
+                await session.emit_turn_diff(ctx)
             return
     # Clients raise StreamError themselves; this guards a client that just stops.
     raise StreamError("stream disconnected before completion: stream closed before response.completed")

@@ -316,6 +316,17 @@ class PlanUpdate(_Msg):
     plan: list[PlanItem]
 
 
+class UndoStarted(_Msg):
+    type: Literal["undo_started"] = "undo_started"
+    message: str | None = None
+
+
+class UndoCompleted(_Msg):
+    type: Literal["undo_completed"] = "undo_completed"
+    success: bool
+    message: str | None = None
+
+
 class ToolCallBegin(_Msg):
     """A tool other than shell/apply_patch started (for display)."""
 
@@ -363,6 +374,8 @@ EventMsg = Annotated[
         PatchApplyEnd,
         TurnDiff,
         PlanUpdate,
+        UndoStarted,
+        UndoCompleted,
         ToolCallBegin,
         ToolCallEnd,
     ],

@@ -18,6 +18,7 @@ from agent.protocol.items import ResponseItem
 from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
 
 from .errors import RespondToModel
+from .turn_diff import TurnDiffTracker
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ class ToolContext(Protocol):
     exec_settings: ExecSettings
     session_approvals: set[str]
     """Keys of requests the user approved for the rest of the session."""
+    diff_tracker: TurnDiffTracker
+    """Baselines of the files this task changed (call `before_change` before writing)."""
+    sandbox_mechanism: str
+    """`bubblewrap`, `landlock` or `none` (nothing available: every command needs approval)."""
 
     async def emit(self, msg: EventMsg) -> None:
         """Send an event to the front ends."""
