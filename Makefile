@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench schema lint clean venv
+.PHONY: run test bench schema lint clean venv sysdeps
 
 venv: $(STAMP)
 
@@ -21,7 +21,10 @@ $(STAMP): pyproject.toml
 run: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/quickstart.ipynb --ServerApp.ip=127.0.0.1
 
-test: venv
+sysdeps:
+	bash .ci/sysdeps
+
+test: sysdeps venv
 	$(BIN)/pytest
 
 bench: venv

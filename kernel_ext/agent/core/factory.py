@@ -35,6 +35,11 @@ def open_session(config: Config, *, env: Mapping[str, str] | None = None, conver
 
     client = connect(config.model_provider_id, config.model_provider, api_key, env=env, on_retry=on_retry)
     secrets = secrets_to_redact(config.home, env) + ([api_key] if api_key else [])
+    from agent.exec.sandbox import probe_mechanism
+
+    info = probe_mechanism()
+    session_kw.setdefault("sandbox_mechanism", info.mechanism)
+    session_kw.setdefault("sandbox_warning", info.warning)
     session = Session(config, client, conversation_id=conversation_id, secrets=secrets, **session_kw)
     holder["session"] = session
     return session

@@ -40,3 +40,10 @@ def find_family(slug: str) -> ModelFamily:
     if not matches:
         return ModelFamily(slug)
     return max(matches, key=lambda f: len(f.prefix))
+
+
+def apply_patch_variant(model: str, wire_api: str) -> str:
+    """`freeform` (a custom tool) for reasoning families on the Responses API, where it is
+    supported; `function` everywhere else (Chat Completions keeps only function tools)."""
+    family = find_family(model)
+    return "freeform" if wire_api == "responses" and family.supports_reasoning and model.startswith(("gpt-5", "codex")) else "function"

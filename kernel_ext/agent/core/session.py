@@ -22,7 +22,7 @@ from agent.client.prompt import Prompt
 from agent.protocol import events as ev
 from agent.protocol import ops
 from agent.protocol.items import InputImage, InputText, Message, ResponseItem
-from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
+from agent.protocol.policy import AskForApproval, DangerFullAccess, ReviewDecision, SandboxPolicy
 from agent.tools import ToolCall, ToolFatal, ToolRegistry, ToolResult, default_tools
 from agent.tools.base import ExecSettings
 from agent.tools.turn_diff import TurnDiffTracker
@@ -31,7 +31,7 @@ from .approvals import PendingApprovals
 from .events_stream import EventStream
 from .history import ConversationHistory
 from .instructions import base_instructions
-from .model_family import find_family
+from .model_family import apply_patch_variant, find_family
 from .redact import Redactor
 from .rwlock import ReadWriteLock
 from .turn import SampleState, describe_arguments, interrupted_items, run_task
@@ -79,10 +79,12 @@ class Session:
         secrets: list[str] | None = None,
         retry_base_s: float = 0.2,
         sandbox_mechanism: str | None = None,
+        sandbox_warning: str | None = None,
     ):
         self.config = config
         self.client = client
-        self.tools = tools if tools is not None else ToolRegistry(default_tools())
+        variant = apply_patch_variant(config.model, config.model_provider.wire_api)
+        self.tools = tools if tools is not None else ToolRegistry(default_tools(variant))
         self.conversation_id = conversation_id or str(uuid.uuid4())
         self.retry_base_s = retry_base_s
         self.history = ConversationHistory(self._initial_items())
@@ -109,7 +111,7 @@ class Session:
             effort=config.model_reasoning_effort,
             summary=config.model_reasoning_summary,
         )
-        self.configured = ev.Event(id="0", msg=self._configured_msg(sandbox_mechanism))
+        self.configured = ev.Event(id="0", msg=self._configured_msg(self.sandbox_mechanism, sandbox_warning))
 
     # --- public API ----------------------------------------------------------------------
 
@@ -384,7 +386,7 @@ class Session:
     def _instructions(self) -> str:
         return base_instructions(self.config)
 
-    def _configured_msg(self, sandbox_mechanism: str | None) -> ev.SessionConfigured:
+    def _configured_msg(self, sandbox_mechanism: str, warning: str | None) -> ev.SessionConfigured:
         return ev.SessionConfigured(
             session_id=self.conversation_id,
             model=self.config.model,
@@ -394,6 +396,7 @@ class Session:
             cwd=str(self.config.cwd),
             reasoning_effort=self.config.model_reasoning_effort,
             sandbox_mechanism=sandbox_mechanism,
+            sandbox_warning=warning if not isinstance(self.config.sandbox_policy, DangerFullAccess) else None,
         )
 
     async def _close_client(self) -> None:

@@ -38,6 +38,8 @@ class TextRenderer:
         sandbox = m.sandbox_policy.type + (f" ({m.sandbox_mechanism})" if m.sandbox_mechanism else "")
         self._line(f"kernel-agent | model: {m.model} | provider: {m.model_provider_id} | approval: {m.approval_policy} | sandbox: {sandbox}")
         self._line(f"workdir: {m.cwd} | session: {m.session_id}")
+        if m.sandbox_warning:
+            self._line(f"warning: {m.sandbox_warning}")
 
     def _on_user_message(self, m: ev.UserMessage) -> None:
         self._line(f"\nuser\n{m.message}")

@@ -134,6 +134,8 @@ class SessionConfigured(_Msg):
     rollout_path: str | None = None
     sandbox_mechanism: str | None = None
     """Which sandbox confines commands (e.g. `bubblewrap`, `landlock`, `none`)."""
+    sandbox_warning: str | None = None
+    """Set when commands cannot be confined (then every command needs approval)."""
 
 
 class TaskStarted(_Msg):

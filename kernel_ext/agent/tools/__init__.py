@@ -22,8 +22,28 @@ __all__ = [
 ]
 
 
-def default_tools() -> list[Tool]:
-    """The tools a new session offers."""
-    from .plan import UpdatePlanTool
+def default_tools(apply_patch_variant: str = "function") -> list[Tool]:
+    """The tools a new session offers, in the order the model sees them.
 
-    return [UpdatePlanTool()]
+    With the freeform apply_patch variant, command output goes to the model in the
+    freeform text form as well (spec §6.2)."""
+    from .apply_patch_tool import ApplyPatchTool
+    from .grep_files import GrepFilesTool
+    from .list_dir import ListDirTool
+    from .plan import UpdatePlanTool
+    from .read_file import ReadFileTool
+    from .shell import ShellTool
+    from .view_image import ViewImageTool
+
+    style = "freeform" if apply_patch_variant == "freeform" else "structured"
+    return [
+        ShellTool("shell", output_style=style),
+        ShellTool("local_shell", output_style=style, advertised=False),
+        ShellTool("container.exec", output_style=style, advertised=False),
+        UpdatePlanTool(),
+        ApplyPatchTool(apply_patch_variant, output_style=style),
+        ReadFileTool(),
+        ListDirTool(),
+        GrepFilesTool(),
+        ViewImageTool(),
+    ]

@@ -30,7 +30,8 @@ class ToolRegistry:
         return self._tools.get(name)
 
     def specs(self) -> list[dict[str, Any]]:
-        return [tool.spec() for tool in self._tools.values()]
+        """The tools offered to the model (handler-only aliases such as `local_shell` are not)."""
+        return [tool.spec() for tool in self._tools.values() if getattr(tool, "advertised", True)]
 
     def supports_parallel(self, name: str) -> bool:
         tool = self._tools.get(name)

@@ -21,6 +21,7 @@ def config_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .apply_patch_cmd import add_apply_patch_command
     from .auth_commands import add_auth_commands
     from .exec_cmd import add_exec_command
     from .info_commands import add_info_commands
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_exec_command(sub, config_options())
     add_auth_commands(sub)
     add_info_commands(sub, config_options())
+    add_apply_patch_command(sub)
     return parser
 
 

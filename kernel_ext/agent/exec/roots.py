@@ -1,0 +1,117 @@
+"""Writable roots of a sandbox policy, and the "may this path be written?" check (spec §7.1).
+
+Pure functions, no I/O beyond `stat`/`realpath` of the paths involved.
+
+* `effective_writable_roots(policy, cwd, env)` lists, in Codex's order and deduplicated:
+  the configured `writable_roots` (relative ones are taken against `cwd`), the cwd, `/tmp`
+  (unless `exclude_slash_tmp`) and `$TMPDIR` from `env` when it is an absolute path (unless
+  `exclude_tmpdir_env_var`).
+  Every root is resolved with `os.path.realpath`, so a symlink can't point a root (or a
+  later check) somewhere else; roots that don't exist are dropped (nothing can be bound or
+  ruled there). A root's `.git`, when it is a *directory* directly under the root, is a
+  read-only subpath (also realpath-resolved).
+  - `read-only` has no writable roots.
+  - `danger-full-access` has one root, `/`, with no read-only subpaths.
+* `is_path_writable(path, roots)`: the path (absolute) is resolved with `realpath` — every
+  existing component's symlinks are followed and the non-existing rest is normalised
+  lexically, so neither `..` nor a symlink (dangling or not) can lead out of a root — and is
+  writable when it lies under some root and under no read-only subpath of *any* root (a
+  `.git` that is protected by one root stays protected even when an enclosing root, such as
+  `/tmp`, also contains it; this matches the bubblewrap mounts).
+
+`policy` is any object with the `SandboxPolicy` attributes (`type`, and for
+workspace-write `writable_roots`, `exclude_slash_tmp`, `exclude_tmpdir_env_var`), so
+this module does not import pydantic.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from agent.protocol.policy import SandboxPolicy
+
+__all__ = ["WritableRoot", "effective_writable_roots", "is_path_writable", "resolve_path"]
+
+
+@dataclass(frozen=True)
+class WritableRoot:
+    """A directory (or file) the sandboxed command may write, minus its read-only subpaths."""
+
+    root: Path
+    read_only_subpaths: tuple[Path, ...] = ()
+
+
+def resolve_path(path: str | os.PathLike[str]) -> Path:
+    """`realpath` of an absolute path: symlinks followed, `..` and the missing tail normalised.
+
+    Raises ValueError for a relative path: the caller must say what it is relative to.
+    """
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        raise ValueError(f"path must be absolute: {text!r}")
+    return Path(os.path.realpath(text))
+
+
+def _is_within(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+def _root_for(path: Path) -> WritableRoot:
+    git = path / ".git"
+    subpaths: tuple[Path, ...] = ()
+    if git.is_dir():
+        subpaths = (Path(os.path.realpath(git)),)
+    return WritableRoot(path, subpaths)
+
+
+def effective_writable_roots(policy: SandboxPolicy, cwd: Path, env: Mapping[str, str]) -> list[WritableRoot]:
+    """The policy's writable roots for a command running in `cwd` (see the module docstring)."""
+    kind = policy.type
+    if kind == "danger-full-access":
+        return [WritableRoot(Path("/"))]
+    if kind == "read-only":
+        return []
+    if kind != "workspace-write":
+        raise ValueError(f"unknown sandbox policy type: {kind!r}")
+    cwd_text = os.fspath(cwd)
+    if not os.path.isabs(cwd_text):
+        raise ValueError(f"cwd must be absolute: {cwd_text!r}")
+    candidates: list[str] = [os.path.join(cwd_text, os.fspath(r)) for r in policy.writable_roots]
+    candidates.append(cwd_text)
+    if not policy.exclude_slash_tmp and os.path.isdir("/tmp"):
+        candidates.append("/tmp")
+    tmpdir = env.get("TMPDIR", "")
+    if tmpdir and not policy.exclude_tmpdir_env_var and os.path.isabs(tmpdir):
+        candidates.append(tmpdir)
+    seen: set[Path] = set()
+    roots: list[WritableRoot] = []
+    for candidate in candidates:
+        resolved = Path(os.path.realpath(candidate))
+        if resolved in seen or not os.path.exists(resolved):
+            continue
+        seen.add(resolved)
+        roots.append(_root_for(resolved))
+    return roots
+
+
+def read_only_subpaths(roots: Iterable[WritableRoot]) -> list[Path]:
+    """Every root's read-only subpaths, deduplicated, in order."""
+    out: list[Path] = []
+    for root in roots:
+        for sub in root.read_only_subpaths:
+            if sub not in out:
+                out.append(sub)
+    return out
+
+
+def is_path_writable(path: str | os.PathLike[str], roots: Iterable[WritableRoot]) -> bool:
+    """True when the absolute `path` may be written under these roots (see the module docstring)."""
+    target = resolve_path(path)
+    roots = list(roots)
+    if not any(_is_within(target, root.root) for root in roots):
+        return False
+    return not any(_is_within(target, sub) for sub in read_only_subpaths(roots))

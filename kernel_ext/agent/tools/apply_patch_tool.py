@@ -1,0 +1,162 @@
+"""The `apply_patch` tool (function and freeform variants) and the verified flow (spec §5.5).
+
+    parse -> compute every change without writing (any failure: nothing is written)
+    -> safety (paths realpath-checked against the writable roots) -> ask / refuse / auto
+    -> re-verify after approval (a file edited meanwhile fails the patch, it is not clobbered)
+    -> patch_apply_begin -> baselines for turn_diff -> atomic writes -> patch_apply_end
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from agent.exec.roots import effective_writable_roots, is_path_writable
+from agent.protocol.events import ApplyPatchApprovalRequest, PatchApplyBegin, PatchApplyEnd
+
+from .approval_rules import Forbidden, NeedsApproval, Skip, patch_requirement, patch_session_key
+from .base import ToolCall, ToolContext, ToolResult
+from .errors import RespondToModel
+from .exec_output import OutputStyle, model_output
+from .patch import PatchApplyError, PatchParseError, apply_changes, compute_changes, parse_patch, summary_text, to_protocol_changes, touched_paths
+from .truncate import TruncationPolicy
+
+INSTRUCTIONS = """Use the `apply_patch` tool to edit files. The patch format is a stripped-down, file-oriented diff:
+
+*** Begin Patch
+[ one or more file sections ]
+*** End Patch
+
+Each file section starts with one of three headers:
+*** Add File: <path> - create a new file; every following line is a + line (the initial contents).
+*** Delete File: <path> - remove an existing file; nothing follows.
+*** Update File: <path> - patch an existing file in place (optionally followed by *** Move to: <new path>).
+
+An Update section has one or more hunks, each introduced by @@ (optionally followed by a line such
+as a class or function definition that locates the hunk). Inside a hunk, each line starts with
+' ' (context), '-' (removed) or '+' (added). Show 3 lines of context above and below each change;
+if that is not unique, add `@@ <class or def line>` headers. Never use line numbers. Paths are
+relative to the working directory. Example:
+
+*** Begin Patch
+*** Update File: src/app.py
+@@ def greet():
+-    print("Hi")
++    print("Hello, world!")
+*** End Patch
+"""
+
+LARK_GRAMMAR = r"""start: begin_patch hunk+ end_patch
+begin_patch: "*** Begin Patch" LF
+end_patch: "*** End Patch" LF?
+
+hunk: add_hunk | delete_hunk | update_hunk
+add_hunk: "*** Add File: " filename LF add_line+
+delete_hunk: "*** Delete File: " filename LF
+update_hunk: "*** Update File: " filename LF change_move? change?
+
+filename: /(.+)/
+add_line: "+" /(.*)/ LF -> line
+
+change_move: "*** Move to: " filename LF
+change: (change_context | change_line)+ eof_line?
+change_context: ("@@" | "@@ " /(.+)/) LF
+change_line: ("+" | "-" | " ") /(.*)/ LF
+eof_line: "*** End of File" LF
+
+%import common.LF
+"""
+
+
+class ApplyPatchTool:
+    name = "apply_patch"
+    supports_parallel = False
+
+    def __init__(self, variant: str = "function", output_style: OutputStyle = "structured"):
+        self.variant = variant
+        self.output_style = output_style
+
+    def spec(self) -> dict[str, Any]:
+        if self.variant == "freeform":
+            return {
+                "type": "custom",
+                "name": self.name,
+                "description": "Use the `apply_patch` tool to edit files. This is a FREEFORM tool, so do not wrap the patch in JSON.",
+                "format": {"type": "grammar", "syntax": "lark", "definition": LARK_GRAMMAR},
+            }
+        return {
+            "type": "function",
+            "name": self.name,
+            "description": INSTRUCTIONS,
+            "strict": False,
+            "parameters": {
+                "type": "object",
+                "properties": {"input": {"type": "string", "description": "The entire contents of the apply_patch command"}},
+                "required": ["input"],
+                "additionalProperties": False,
+            },
+        }
+
+    async def handle(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        if call.kind == "custom":
+            patch = call.payload
+        else:
+            patch = call.json_arguments().get("input")
+            if not isinstance(patch, str):
+                raise RespondToModel("failed to parse function arguments: missing field `input`")
+        return await apply_patch_flow(ctx, call.call_id, patch, ctx.cwd, self.output_style)
+
+
+def _verify(patch: str, cwd: os.PathLike[str]) -> tuple[list[Any], dict[Any, Any]]:
+    hunks = parse_patch(patch)
+    return hunks, compute_changes(hunks, cwd)  # type: ignore[arg-type]
+
+
+async def apply_patch_flow(ctx: ToolContext, call_id: str, patch: str, cwd: Any, style: OutputStyle) -> ToolResult:
+    started = time.monotonic()
+    try:
+        hunks, changes = await asyncio.to_thread(_verify, patch, cwd)
+    except (PatchParseError, PatchApplyError) as err:
+        raise RespondToModel(f"apply_patch verification failed: {err}") from None
+    paths = touched_paths(hunks, cwd)
+    roots = effective_writable_roots(ctx.sandbox_policy, cwd, os.environ)
+    all_writable = bool(paths) and all(is_path_writable(p, roots) for p in paths)
+    requirement = patch_requirement(ctx.approval_policy, ctx.sandbox_policy, empty=not hunks, all_writable=all_writable)
+    proto = to_protocol_changes(changes, cwd)
+    if isinstance(requirement, Forbidden):
+        raise RespondToModel(f"patch rejected: {requirement.reason}")
+    if isinstance(requirement, NeedsApproval):
+        if not await _ask(ctx, call_id, patch, cwd, proto, requirement.reason):
+            return ToolResult("patch rejected by user", success=False)
+        try:
+            _, again = await asyncio.to_thread(_verify, patch, cwd)
+        except (PatchParseError, PatchApplyError) as err:
+            raise RespondToModel(f"apply_patch verification failed: {err}") from None
+        if to_protocol_changes(again, cwd) != proto:
+            raise RespondToModel("apply_patch verification failed: the files changed while waiting for approval")
+    await ctx.emit(PatchApplyBegin(call_id=call_id, turn_id=ctx.turn_id, auto_approved=isinstance(requirement, Skip), changes=proto))
+    ctx.diff_tracker.before_change(paths)
+    stdout, stderr, code = "", "", 0
+    try:
+        stdout = summary_text(await asyncio.to_thread(apply_changes, changes))
+    except (PatchApplyError, OSError) as err:
+        stderr, code = getattr(err, "message", None) or str(err), 1
+    await ctx.emit(PatchApplyEnd(call_id=call_id, turn_id=ctx.turn_id, stdout=stdout, stderr=stderr, success=code == 0, changes=proto))
+    text = model_output(
+        stdout or stderr, exit_code=code, duration_s=time.monotonic() - started, timed_out=False, timeout_ms=0,
+        policy=TruncationPolicy("bytes", ctx.exec_settings.output_byte_budget), style=style,
+    )
+    return ToolResult(text, success=code == 0)
+
+
+async def _ask(ctx: ToolContext, call_id: str, patch: str, cwd: Any, proto: dict[str, Any], reason: str | None) -> bool:
+    key = patch_session_key(patch, cwd)
+    if key in ctx.session_approvals:
+        return True
+    request = ApplyPatchApprovalRequest(call_id=call_id, turn_id=ctx.turn_id, changes=proto, reason=reason)
+    decision = await ctx.request_approval(request)
+    if decision == "approved_for_session":
+        ctx.session_approvals.add(key)
+    return decision in ("approved", "approved_for_session")

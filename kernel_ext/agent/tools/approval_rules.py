@@ -1,0 +1,84 @@
+"""Whether a command or patch runs, asks first, or is refused (spec §7.2-7.4). Pure.
+
+    exec_requirement(...)  -> Skip | NeedsApproval(reason) | Forbidden(reason)
+    patch_requirement(...) -> the same for apply_patch
+    session keys           -> what `approved_for_session` remembers
+
+Known-safe commands never ask. With no sandbox available every command asks (and is
+refused under `never`), since nothing else would confine it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from agent.protocol.policy import AskForApproval, DangerFullAccess, SandboxPolicy
+
+from .command_safety import command_might_be_dangerous, is_known_safe_command
+
+NO_SANDBOX_UNDER_NEVER = (
+    "no sandbox is available on this machine, so commands need approval; "
+    "the approval policy 'never' does not allow asking"
+)
+OUTSIDE_PROJECT = "writing outside of the project; rejected by user approval settings"
+
+
+@dataclass(frozen=True)
+class Skip:
+    pass
+
+
+@dataclass(frozen=True)
+class NeedsApproval:
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    reason: str
+
+
+Requirement = Union[Skip, NeedsApproval, Forbidden]
+
+
+def exec_requirement(
+    argv: list[str], approval: AskForApproval, sandbox: SandboxPolicy, *,
+    escalated: bool, justification: str | None, sandbox_available: bool,
+) -> Requirement:
+    full_access = isinstance(sandbox, DangerFullAccess)
+    if is_known_safe_command(argv):
+        return Skip()
+    if not full_access and not sandbox_available and not escalated:
+        return Forbidden(NO_SANDBOX_UNDER_NEVER) if approval == "never" else NeedsApproval("no sandbox is available")
+    if approval in ("never", "on-failure"):
+        return Skip()
+    if approval == "untrusted":
+        return NeedsApproval(justification)
+    dangerous = command_might_be_dangerous(argv)
+    if full_access:
+        return NeedsApproval(justification) if dangerous else Skip()
+    return NeedsApproval(justification) if escalated or dangerous else Skip()
+
+
+def patch_requirement(approval: AskForApproval, sandbox: SandboxPolicy, *, empty: bool, all_writable: bool) -> Requirement:
+    """Patches are applied in-process after every path (realpath-resolved) was checked
+    against the writable roots, so inside the roots they need no sandbox. Outside the
+    roots they always ask (or are refused under `never`), whatever the policy."""
+    if empty:
+        return Forbidden("empty patch")
+    if approval == "untrusted":
+        return NeedsApproval(None)
+    if all_writable or isinstance(sandbox, DangerFullAccess):
+        return Skip()
+    return Forbidden(OUTSIDE_PROJECT) if approval == "never" else NeedsApproval(None)
+
+
+def exec_session_key(argv: list[str], cwd: Path, escalated: bool) -> str:
+    return json.dumps({"kind": "exec", "argv": argv, "cwd": str(cwd), "escalated": escalated})
+
+
+def patch_session_key(patch: str, cwd: Path) -> str:
+    return json.dumps({"kind": "patch", "patch": patch, "cwd": str(cwd)})

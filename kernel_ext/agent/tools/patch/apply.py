@@ -1,0 +1,648 @@
+"""Apply parsed hunks to the filesystem (spec §5.3) or compute them first (spec §5.5).
+
+Contracts:
+    compute_changes(hunks, cwd) -> dict[Path, ComputedChange]
+        The verified flow: reads files, computes every change, writes NOTHING. Hunks are
+        simulated in order on an in-memory overlay, so a later hunk sees earlier ones.
+    apply_changes(changes) -> ApplyResult          writes a verified change set
+    apply_hunks(hunks, cwd) -> ApplyResult         standalone semantics: in order, no rollback
+    to_protocol_changes(changes, cwd) -> dict[str, FileChange]
+    summary_text(result) -> str                    "Success. Updated the following files:\\n…"
+    touched_paths(hunks, cwd) -> list[Path]        absolute, lexically normalised, with moves
+
+Errors are `PatchApplyError` with the upstream texts; `.cause` holds the OSError if any,
+and `.partial` (apply_hunks only) what was already applied before the failure.
+Every file write is atomic: a temp file in the same directory, then `os.replace`, with
+the original file's permission bits. Paths are resolved against `cwd` (absolute paths
+are kept) and normalised lexically (`a/../b` → `b`). Files are read and written as UTF-8
+bytes, without newline translation.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence, Union
+
+from .parser import AddFile, Chunk, DeleteFile, Hunk, UpdateFile
+from .seek import LineCache, seek_sequence
+
+if TYPE_CHECKING:
+    from agent.protocol.events import FileChange
+
+__all__ = [
+    "AddChange", "ApplyResult", "ComputedChange", "DeleteChange", "PatchApplyError", "UpdateChange",
+    "apply_changes", "apply_hunks", "compute_changes", "derive_new_contents", "resolve_path",
+    "summary_text", "to_protocol_changes", "touched_paths", "unified_diff", "write_atomic",
+]
+
+_DIFF_CONTEXT = 1
+_MAX_DIFF_WORK = 4_000_000  # len(a) * len(b) above which a region is shown as a plain replace
+
+
+class PatchApplyError(Exception):
+    def __init__(self, message: str, cause: BaseException | None = None, partial: ApplyResult | None = None):
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+        self.partial = partial
+
+
+@dataclass
+class ApplyResult:
+    """Paths as written in the patch (the destination for a move), in hunk order."""
+
+    added: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AddChange:
+    content: str
+    display: str
+
+
+@dataclass(frozen=True)
+class DeleteChange:
+    content: str
+    display: str
+
+
+@dataclass(frozen=True)
+class UpdateChange:
+    new_content: str
+    unified_diff: str
+    display: str
+    move_path: Path | None = None
+    move_display: str | None = None
+    original_content: str = ""
+
+
+ComputedChange = Union[AddChange, DeleteChange, UpdateChange]
+
+
+# --- paths and IO -------------------------------------------------------------------------
+
+
+def resolve_path(cwd: Path | str, path: str | Path) -> Path:
+    """`path` against `cwd`, lexically normalised (no filesystem access)."""
+    return Path(os.path.normpath(os.path.join(os.fspath(cwd), os.fspath(path))))
+
+
+def touched_paths(hunks: Sequence[Hunk], cwd: Path) -> list[Path]:
+    """Every path a patch would write or delete, move destinations included, without duplicates."""
+    out: dict[Path, None] = {}
+    for hunk in hunks:
+        out[resolve_path(cwd, hunk.path)] = None
+        if isinstance(hunk, UpdateFile) and hunk.move_path is not None:
+            out[resolve_path(cwd, hunk.move_path)] = None
+    return list(out)
+
+
+def io_error_text(err: BaseException) -> str:
+    """Rust's `io::Error` display, e.g. `No such file or directory (os error 2)`."""
+    if isinstance(err, UnicodeDecodeError):
+        return "stream did not contain valid UTF-8"
+    if isinstance(err, OSError) and err.errno:
+        return f"{os.strerror(err.errno)} (os error {err.errno})"
+    return str(err)
+
+
+def _read_text(path: Path) -> str:
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8")
+
+
+def write_atomic(path: Path, content: str, mode_from: Path | None = None) -> None:
+    """Write `content` so that readers see the old file or the new one, never a mix.
+
+    The permission bits come from `mode_from` (default: the existing file); a new file
+    gets the usual `0o666 & ~umask`. A symlink is followed: its target is replaced.
+    """
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(mode_from or target).st_mode)
+    except OSError:
+        mode = None
+    data = content.encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o600 if mode is not None else 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(f.fileno(), mode)
+                else:  # pragma: no cover - Windows
+                    os.chmod(tmp, mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _make_parents(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PatchApplyError(f"Failed to create parent directories for {path}", err) from err
+
+
+def _write(path: Path, content: str, mode_from: Path | None = None) -> None:
+    _make_parents(path)
+    try:
+        write_atomic(path, content, mode_from)
+    except OSError as err:
+        raise PatchApplyError(f"Failed to write file {path}", err) from err
+
+
+def _delete(path: Path) -> None:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise IsADirectoryError(21, os.strerror(21), str(path))
+        os.unlink(path)
+    except OSError as err:
+        raise PatchApplyError(f"Failed to delete file {path}", err) from err
+
+
+# --- computing new contents -----------------------------------------------------------------
+
+Replacement = tuple[int, int, list[str]]
+
+
+@dataclass(frozen=True)
+class DerivedUpdate:
+    original_lines: list[str]  # the file split on "\n", trailing "" (final newline) dropped
+    replacements: list[Replacement]  # sorted (start, old_len, new_lines)
+    result_lines: list[str]  # after the replacements, before the final newline is ensured
+    new_content: str
+
+
+def compute_replacements(lines: list[str], chunks: Sequence[Chunk], display: str) -> list[Replacement]:
+    """Locate every chunk (§5.3 step 3); sorted by start index."""
+    cache = LineCache(lines)
+    replacements: list[Replacement] = []
+    cursor = 0
+    for chunk in chunks:
+        if chunk.change_context is not None:
+            idx = seek_sequence(lines, [chunk.change_context], cursor, False, cache)
+            if idx is None:
+                raise PatchApplyError(f"Failed to find context '{chunk.change_context}' in {display}")
+            cursor = idx + 1
+        if not chunk.old_lines:
+            at = len(lines) - 1 if lines and lines[-1] == "" else len(lines)
+            replacements.append((at, 0, list(chunk.new_lines)))
+            continue
+        pattern, new = chunk.old_lines, chunk.new_lines
+        found = seek_sequence(lines, pattern, cursor, chunk.is_end_of_file, cache)
+        if found is None and pattern[-1] == "":
+            pattern = pattern[:-1]
+            if new and new[-1] == "":
+                new = new[:-1]
+            found = seek_sequence(lines, pattern, cursor, chunk.is_end_of_file, cache)
+        if found is None:
+            joined = "\n".join(chunk.old_lines)
+            raise PatchApplyError(f"Failed to find expected lines in {display}:\n{joined}")
+        replacements.append((found, len(pattern), list(new)))
+        cursor = found + len(pattern)
+    replacements.sort(key=lambda r: r[0])
+    return replacements
+
+
+def _disjoint(replacements: Sequence[Replacement]) -> bool:
+    return all(a[0] + a[1] <= b[0] for a, b in zip(replacements, replacements[1:]))
+
+
+def apply_replacements(lines: list[str], replacements: Sequence[Replacement]) -> list[str]:
+    """Upstream's last-to-first splice; O(n) concatenation when the replacements are disjoint."""
+    if _disjoint(replacements):
+        out: list[str] = []
+        pos = 0
+        for start, old_len, new in replacements:
+            out.extend(lines[pos:start])
+            out.extend(new)
+            pos = start + old_len
+        out.extend(lines[pos:])
+        return out
+    out = list(lines)
+    for start, old_len, new in reversed(replacements):
+        del out[start:start + old_len]
+        out[start:start] = new
+    return out
+
+
+def derive_new_contents(original: str, chunks: Sequence[Chunk], display: str) -> DerivedUpdate:
+    lines = original.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    replacements = compute_replacements(lines, chunks, display)
+    result = apply_replacements(lines, replacements)
+    final = result if result and result[-1] == "" else [*result, ""]
+    return DerivedUpdate(lines, replacements, result, "\n".join(final))
+
+
+# --- unified diff ------------------------------------------------------------------------------
+#
+# Diffs are computed on lines WITHOUT terminators plus a flag "the text ends with \n";
+# only the very last line can differ in its terminator, so opcodes from the line lists
+# are exact except near the end, which `_finish_opcodes` re-diffs on the real text lines.
+# difflib runs only on small regions: over a whole 100k-line file it takes tens of seconds.
+
+Opcode = tuple[str, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Text:
+    lines: list[str]
+    ends_with_newline: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+            return cls(lines, True)
+        return cls(lines, False)
+
+    @property
+    def safe(self) -> int:
+        """Lines below this index certainly end with "\n"."""
+        return len(self.lines) if self.ends_with_newline else len(self.lines) - 1
+
+    def line(self, i: int) -> str:
+        return self.lines[i] + "\n" if i < self.safe else self.lines[i]
+
+
+def _region_opcodes(a: Sequence[str], b: Sequence[str], i0: int, j0: int) -> list[Opcode]:
+    """Opcodes for a[...] vs b[...] (offsets i0, j0): common ends, then difflib if needed."""
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < n - p and a[len(a) - 1 - s] == b[len(b) - 1 - s]:
+        s += 1
+    ops: list[Opcode] = [("equal", i0, i0 + p, j0, j0 + p)] if p else []
+    ma, mb = a[p:len(a) - s], b[p:len(b) - s]
+    ia, jb = i0 + p, j0 + p
+    if not ma and mb:
+        ops.append(("insert", ia, ia, jb, jb + len(mb)))
+    elif ma and not mb:
+        ops.append(("delete", ia, ia + len(ma), jb, jb))
+    elif ma and mb:
+        if len(ma) == len(mb) == 1 or len(ma) * len(mb) > _MAX_DIFF_WORK:
+            ops.append(("replace", ia, ia + len(ma), jb, jb + len(mb)))
+        else:
+            sm = difflib.SequenceMatcher(None, ma, mb, autojunk=False)
+            ops += [(t, i1 + ia, i2 + ia, j1 + jb, j2 + jb) for t, i1, i2, j1, j2 in sm.get_opcodes()]
+    if s:
+        ops.append(("equal", i0 + len(a) - s, i0 + len(a), j0 + len(b) - s, j0 + len(b)))
+    return ops
+
+
+def _merge_equal(ops: list[Opcode]) -> list[Opcode]:
+    out: list[Opcode] = []
+    for op in ops:
+        if op[1] == op[2] and op[3] == op[4]:
+            continue
+        if out and op[0] == "equal" and out[-1][0] == "equal":
+            prev = out[-1]
+            out[-1] = ("equal", prev[1], op[2], prev[3], op[4])
+        else:
+            out.append(op)
+    return out
+
+
+def _finish_opcodes(ops: list[Opcode], a: _Text, b: _Text) -> list[Opcode]:
+    """Keep the opcodes that only touch lines with a certain "\n"; re-diff the rest as text."""
+    out: list[Opcode] = []
+    ci = cj = 0
+    for tag, i1, i2, j1, j2 in _merge_equal(ops):
+        if i2 <= a.safe and j2 <= b.safe:
+            out.append((tag, i1, i2, j1, j2))
+            ci, cj = i2, j2
+            continue
+        if tag == "equal":
+            d = min(a.safe - i1, b.safe - j1)
+            if d > 0:
+                out.append(("equal", i1, i1 + d, j1, j1 + d))
+                ci, cj = i1 + d, j1 + d
+        break
+    tail_a = [a.line(i) for i in range(ci, len(a.lines))]
+    tail_b = [b.line(j) for j in range(cj, len(b.lines))]
+    return _merge_equal(out + _region_opcodes(tail_a, tail_b, ci, cj))
+
+
+def _update_opcodes(upd: DerivedUpdate) -> list[Opcode]:
+    """Opcodes original_lines -> result_lines, from the replacements (no whole-file diff)."""
+    orig = upd.original_lines
+    if not _disjoint(upd.replacements):
+        return _region_opcodes(orig, upd.result_lines, 0, 0)
+    ops: list[Opcode] = []
+    i = j = 0
+    for start, old_len, new in upd.replacements:
+        if start > i:
+            ops.append(("equal", i, start, j, j + start - i))
+            j += start - i
+            i = start
+        ops += _region_opcodes(orig[start:start + old_len], new, i, j)
+        i += old_len
+        j += len(new)
+    if i < len(orig):
+        ops.append(("equal", i, len(orig), j, j + len(orig) - i))
+    return ops
+
+
+def _grouped(ops: list[Opcode], n: int) -> list[list[Opcode]]:
+    """difflib's get_grouped_opcodes, on precomputed opcodes."""
+    if not ops:
+        return []
+    ops = list(ops)
+    tag, i1, i2, j1, j2 = ops[0]
+    if tag == "equal":
+        ops[0] = (tag, max(i1, i2 - n), i2, max(j1, j2 - n), j2)
+    tag, i1, i2, j1, j2 = ops[-1]
+    if tag == "equal":
+        ops[-1] = (tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n))
+    groups: list[list[Opcode]] = []
+    group: list[Opcode] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal" and i2 - i1 > 2 * n:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    groups.append(group)
+    return [g for g in groups if any(op[0] != "equal" for op in g)]
+
+
+def _range(start: int, stop: int) -> str:
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"
+
+
+def _render(a: _Text, b: _Text, ops: list[Opcode], context: int) -> str:
+    out: list[str] = []
+
+    def emit(prefix: str, line: str) -> None:
+        out.append(prefix + line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+
+    for group in _grouped(ops, context):
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            for i in range(i1, i2):
+                emit(" " if tag == "equal" else "-", a.line(i))
+            if tag != "equal":
+                for j in range(j1, j2):
+                    emit("+", b.line(j))
+    return "".join(out)
+
+
+def unified_diff(old: str, new: str, context: int = _DIFF_CONTEXT) -> str:
+    """Hunks only (`@@ -a,b +c,d @@`), no file headers, like upstream's `similar` output."""
+    a, b = _Text.of(old), _Text.of(new)
+    return _render(a, b, _finish_opcodes(_region_opcodes(a.lines, b.lines, 0, 0), a, b), context)
+
+
+def _update_diff(original: str, upd: DerivedUpdate) -> str:
+    a = _Text(upd.original_lines, original.endswith("\n"))
+    result = upd.result_lines
+    b = _Text(result[:-1] if result and result[-1] == "" else result, True)
+    return _render(a, b, _finish_opcodes(_update_opcodes(upd), a, b), _DIFF_CONTEXT)
+
+
+# --- standalone apply ------------------------------------------------------------------------
+
+
+def _read_for_update(path: Path) -> str:
+    try:
+        return _read_text(path)
+    except (OSError, UnicodeDecodeError) as err:
+        raise PatchApplyError(f"Failed to read file to update {path}: {io_error_text(err)}", err) from err
+
+
+def apply_hunks(hunks: Sequence[Hunk], cwd: Path) -> ApplyResult:
+    """Apply hunk after hunk; on failure earlier hunks stay applied (`err.partial` lists them)."""
+    if not hunks:
+        raise PatchApplyError("No files were modified.")
+    result = ApplyResult()
+    try:
+        for hunk in hunks:
+            path = resolve_path(cwd, hunk.path)
+            if isinstance(hunk, AddFile):
+                _write(path, hunk.contents)
+                result.added.append(hunk.path)
+            elif isinstance(hunk, DeleteFile):
+                _delete(path)
+                result.deleted.append(hunk.path)
+            else:
+                new = derive_new_contents(_read_for_update(path), hunk.chunks, hunk.path).new_content
+                if hunk.move_path is not None:
+                    dest = resolve_path(cwd, hunk.move_path)
+                    _write(dest, new, mode_from=path)
+                    if dest != path:
+                        try:
+                            os.unlink(path)
+                        except OSError as err:
+                            raise PatchApplyError(f"Failed to remove original {path}", err) from err
+                    result.modified.append(hunk.move_path)
+                else:
+                    _write(path, new)
+                    result.modified.append(hunk.path)
+    except PatchApplyError as err:
+        err.partial = result
+        raise
+    return result
+
+
+def summary_text(result: ApplyResult) -> str:
+    lines = ["Success. Updated the following files:"]
+    lines += [f"A {p}" for p in result.added]
+    lines += [f"M {p}" for p in result.modified]
+    lines += [f"D {p}" for p in result.deleted]
+    return "\n".join(lines) + "\n"
+
+
+# --- verified flow -------------------------------------------------------------------------
+
+
+class _Overlay:
+    """The filesystem as earlier hunks of the patch left it, without writing anything."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, str | None] = {}  # None: deleted by the patch
+        self.disk: dict[Path, str | None] = {}
+
+    def on_disk(self, path: Path) -> str | None:
+        if path not in self.disk:
+            try:
+                self.disk[path] = _read_text(path)
+            except (OSError, UnicodeDecodeError):
+                self.disk[path] = None
+        return self.disk[path]
+
+    def read(self, path: Path) -> str:
+        if path in self.files:
+            content = self.files[path]
+            if content is None:
+                raise FileNotFoundError(2, os.strerror(2), str(path))
+            return content
+        content = _read_text(path)
+        self.disk[path] = content
+        return content
+
+
+def compute_changes(hunks: Sequence[Hunk], cwd: Path) -> dict[Path, ComputedChange]:
+    """Every change the patch makes, computed without writing; keys are absolute paths.
+
+    A path touched by one hunk gets that hunk's kind (an Update with a move is keyed by
+    its source). A path touched by several hunks gets its net change against the disk.
+    Raises PatchApplyError (including `No files were modified.` for zero hunks).
+    """
+    if not hunks:
+        raise PatchApplyError("No files were modified.")
+    fs = _Overlay()
+    displays: dict[Path, str] = {}
+    touches: dict[Path, int] = {}
+    single: dict[Path, ComputedChange] = {}
+    moved_to: dict[Path, Path] = {}
+
+    def touch(path: Path, display: str) -> None:
+        displays.setdefault(path, display)
+        touches[path] = touches.get(path, 0) + 1
+
+    for hunk in hunks:
+        path = resolve_path(cwd, hunk.path)
+        touch(path, hunk.path)
+        if isinstance(hunk, AddFile):
+            fs.files[path] = hunk.contents
+            single[path] = AddChange(hunk.contents, hunk.path)
+        elif isinstance(hunk, DeleteFile):
+            try:
+                content = fs.read(path)
+            except (OSError, UnicodeDecodeError) as err:
+                raise PatchApplyError(f"Failed to read {path}: {io_error_text(err)}", err) from err
+            fs.files[path] = None
+            single[path] = DeleteChange(content, hunk.path)
+        else:
+            try:
+                original = fs.read(path)
+            except (OSError, UnicodeDecodeError) as err:
+                raise PatchApplyError(f"Failed to read file to update {path}: {io_error_text(err)}", err) from err
+            upd = derive_new_contents(original, hunk.chunks, hunk.path)
+            dest = resolve_path(cwd, hunk.move_path) if hunk.move_path is not None else None
+            if dest is not None and dest != path:
+                touch(dest, hunk.move_path)
+                fs.files[dest] = upd.new_content
+                fs.files[path] = None
+                moved_to[path] = dest
+            else:
+                fs.files[path] = upd.new_content
+                dest = None
+            single[path] = UpdateChange(
+                upd.new_content, _update_diff(original, upd), hunk.path,
+                dest, hunk.move_path if dest is not None else None, original,
+            )
+
+    def simple(path: Path) -> bool:
+        dest = moved_to.get(path)
+        return touches[path] == 1 and (dest is None or touches[dest] == 1)
+
+    moved_from = {dest: src for src, dest in moved_to.items()}
+    changes: dict[Path, ComputedChange] = {}
+    for path in displays:
+        if path in single and simple(path):
+            changes[path] = single[path]
+            continue
+        src = moved_from.get(path)
+        if touches[path] == 1 and src is not None and simple(src):
+            continue  # the destination of a simple move: part of its source's entry
+        net = _net_change(path, displays[path], fs)
+        if net is not None:
+            changes[path] = net
+    return changes
+
+
+def _net_change(path: Path, display: str, fs: _Overlay) -> ComputedChange | None:
+    final = fs.files.get(path)
+    before = fs.on_disk(path)
+    if final is None:
+        if before is None and not os.path.lexists(path):
+            return None
+        return DeleteChange(before or "", display)
+    if before is None:
+        return AddChange(final, display)
+    return UpdateChange(final, unified_diff(before, final), display, None, None, before)
+
+
+def apply_changes(changes: dict[Path, ComputedChange]) -> ApplyResult:
+    """Write a change set from `compute_changes` (atomic per file), in its order."""
+    result = ApplyResult()
+    try:
+        for path, change in changes.items():
+            if isinstance(change, AddChange):
+                _write(path, change.content)
+                result.added.append(change.display)
+            elif isinstance(change, DeleteChange):
+                _delete(path)
+                result.deleted.append(change.display)
+            elif change.move_path is not None:
+                _write(change.move_path, change.new_content, mode_from=path)
+                try:
+                    os.unlink(path)
+                except OSError as err:
+                    raise PatchApplyError(f"Failed to remove original {path}", err) from err
+                result.modified.append(change.move_display or str(change.move_path))
+            else:
+                _write(path, change.new_content)
+                result.modified.append(change.display)
+    except PatchApplyError as err:
+        err.partial = result
+        raise
+    return result
+
+
+def _protocol_key(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.relative_to(resolve_path(cwd, ".")))
+    except ValueError:
+        return str(path)
+
+
+def to_protocol_changes(changes: dict[Path, ComputedChange], cwd: Path) -> dict[str, FileChange]:
+    """Protocol `FileChange`s; keys (and move paths) relative to `cwd` when inside it."""
+    from agent.protocol.events import FileAdd, FileDelete, FileUpdate
+
+    out: dict[str, FileChange] = {}
+    for path, change in changes.items():
+        key = _protocol_key(path, cwd)
+        if isinstance(change, AddChange):
+            out[key] = FileAdd(content=change.content)
+        elif isinstance(change, DeleteChange):
+            out[key] = FileDelete(content=change.content)
+        else:
+            move = _protocol_key(change.move_path, cwd) if change.move_path is not None else None
+            out[key] = FileUpdate(unified_diff=change.unified_diff, move_path=move)
+    return out
