@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHES = ["import_time", "streaming"]
+BENCHES = ["import_time", "streaming", "apply_patch", "sandbox"]
 
 
 def main(argv: list[str]) -> int:

@@ -103,12 +103,12 @@ def run() -> None:
             row(f"spawn `true` under {name}", f"{medians[name] * 1000:.1f} ms", medians[name] / bare)
         flood = ["head", "-c", str(FLOOD_BYTES), "/dev/zero"]
         base = _memory_probe("none", ["true"], workspace)
-        row("parent peak RSS, running `true` (baseline)", f"{base['peak_kib'] / 1024:.1f} MiB")
+        row("peak RSS of a subprocess running `true`", f"{base['peak_kib'] / 1024:.1f} MiB")
         for force in ["none", *mechanisms[:1]]:
             probe = _memory_probe(force, flood, workspace)
-            label = "bare" if force == "none" else f"under {force}"
+            label = "bare" if force == "none" else force
             growth = (probe["peak_kib"] - probe["before_kib"]) / 1024
-            row(f"parent peak RSS, 1 GB of output, {label}", f"{probe['peak_kib'] / 1024:.1f} MiB",
+            row(f"peak RSS while 1 GB is printed, {label}", f"{probe['peak_kib'] / 1024:.1f} MiB",
                 probe["peak_kib"] / base["peak_kib"])
-            row(f"  RSS growth during the 1 GB run, {label}", f"+{growth:.1f} MiB")
-            row(f"  1 GB throughput, {label}", f"{FLOOD_BYTES / probe['seconds'] / 1e6:.0f} MB/s")
+            row(f"  RSS growth during that run, {label}", f"+{growth:.1f} MiB")
+            row(f"  throughput, {label}", f"{FLOOD_BYTES / probe['seconds'] / 1e6:.0f} MB/s")

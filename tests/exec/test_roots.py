@@ -108,3 +108,19 @@ def test_git_protected_even_inside_an_enclosing_root(tmp_path):
     assert TMP in [r.root for r in roots] or not str(ws).startswith(str(TMP))
     assert not is_path_writable(ws / ".git" / "index", roots)
     assert not is_path_writable(ws / "gitlink" / "index", roots)
+
+
+def test_the_agents_own_install_is_read_only_inside_a_writable_root(tmp_path):
+    """A sandboxed command must not be able to rewrite code that later runs unsandboxed."""
+    import sys
+
+    from agent.exec.roots import agent_install_paths, effective_writable_roots, is_path_writable
+    from agent.protocol.policy import WorkspaceWrite
+
+    prefix, package = agent_install_paths()
+    assert prefix == Path(os.path.realpath(sys.prefix))
+    assert (package / "exec" / "roots.py").is_file()
+    roots = effective_writable_roots(WorkspaceWrite(), Path("/"), {})
+    assert not is_path_writable(package / "exec" / "landlock_launcher.py", roots)
+    assert not is_path_writable(prefix / "lib" / "new_module.py", roots)
+    assert is_path_writable(Path("/tmp/elsewhere.txt"), roots)

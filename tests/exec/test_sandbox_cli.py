@@ -19,21 +19,13 @@ from agent.exec.sandbox import FORCE_ENV
 
 from .conftest import SANDBOXED, sandbox_info
 
-HARNESS = (
-    "import argparse, sys\n"
-    "from agent.frontends.cli.sandbox_cmd import add_sandbox_command\n"
-    "parser = argparse.ArgumentParser(prog='kernel-agent')\n"
-    "add_sandbox_command(parser.add_subparsers(dest='command'))\n"
-    "args = parser.parse_args(sys.argv[1:])\n"
-    "sys.exit(args.func(args))\n"
-)
 
 
 def sandbox_cli(*args: str, cwd: Path, mechanism: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != FORCE_ENV}
     if mechanism is not None:
         env[FORCE_ENV] = mechanism
-    return subprocess.run([sys.executable, "-c", HARNESS, "sandbox", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "agent", "sandbox", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -106,3 +98,20 @@ def test_refuses_to_run_unsandboxed(workspace):
 def test_options_after_the_command_belong_to_the_command(workspace):
     done = sandbox_cli("sh", "-c", "echo $0 $1", "--mode", cwd=workspace, mechanism="bubblewrap")
     assert (done.returncode, done.stdout) == (0, "--mode\n"), done.stderr
+
+
+def test_the_agents_venv_is_read_only_to_sandboxed_commands():
+    """Even when the interpreter's prefix lies inside the workspace (as `make run` sets up).
+
+    Bubblewrap only: Landlock grants rights to whole trees and cannot carve a read-only
+    hole inside a writable root (the same known gap as `.git`; see README, Sandbox)."""
+    mech = "bubblewrap"
+    sandbox_info(mech)
+    prefix = Path(os.path.realpath(sys.prefix))
+    probe = prefix / f"kernel-agent-probe-{uuid.uuid4().hex}"
+    result = sandbox_cli("--", "touch", str(probe), cwd=prefix.parent, mechanism=mech)
+    try:
+        assert result.returncode != 0
+        assert not probe.exists()
+    finally:
+        probe.unlink(missing_ok=True)

@@ -27,6 +27,7 @@ this module does not import pydantic.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping
@@ -60,12 +61,23 @@ def _is_within(path: Path, parent: Path) -> bool:
     return path == parent or parent in path.parents
 
 
+def agent_install_paths() -> list[Path]:
+    """Where the agent itself lives: the interpreter's prefix (its venv) and the `agent`
+    package (an editable install's source). A sandboxed command must never be able to
+    change code that later runs unsandboxed, so these stay read-only inside any root."""
+    package = Path(os.path.realpath(__file__)).parent.parent
+    return [Path(os.path.realpath(sys.prefix)), package]
+
+
 def _root_for(path: Path) -> WritableRoot:
+    subpaths: list[Path] = []
     git = path / ".git"
-    subpaths: tuple[Path, ...] = ()
     if git.is_dir():
-        subpaths = (Path(os.path.realpath(git)),)
-    return WritableRoot(path, subpaths)
+        subpaths.append(Path(os.path.realpath(git)))
+    for protected in agent_install_paths():
+        if protected != path and _is_within(protected, path) and protected not in subpaths:
+            subpaths.append(protected)
+    return WritableRoot(path, tuple(subpaths))
 
 
 def effective_writable_roots(policy: SandboxPolicy, cwd: Path, env: Mapping[str, str]) -> list[WritableRoot]:

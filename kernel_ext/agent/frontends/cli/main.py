@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .auth_commands import add_auth_commands
     from .exec_cmd import add_exec_command
     from .info_commands import add_info_commands
+    from .sandbox_cmd import add_sandbox_command
 
     parser = argparse.ArgumentParser(prog="kernel-agent", description="A coding agent that lives in your Jupyter kernel.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_auth_commands(sub)
     add_info_commands(sub, config_options())
     add_apply_patch_command(sub)
+    add_sandbox_command(sub)
     return parser
 
 
