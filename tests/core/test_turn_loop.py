@@ -13,7 +13,6 @@ from agent.protocol import ops
 from agent.protocol.items import FunctionCall, FunctionCallOutput, Message
 from agent.tools import RespondToModel, ToolFatal, ToolRegistry, ToolResult
 from agent.tools.base import function_spec
-from agent.tools.plan import UpdatePlanTool
 
 from .conftest import collect_until, make_session, types, wait_for
 

@@ -6,37 +6,17 @@ import asyncio
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent.protocol.policy import ReadOnly
-from agent.tools.base import ExecSettings, ToolCall, ToolResult
+from agent.tools.base import ToolCall, ToolResult
 from agent.tools.errors import RespondToModel
 from agent.tools.grep_files import GrepFilesTool, glob_matcher
 
 
-@dataclass
-class FakeCtx:
-    cwd: Path
-    turn_id: str = "t1"
-    approval_policy: str = "never"
-    sandbox_policy: Any = field(default_factory=ReadOnly)
-    exec_settings: ExecSettings = field(default_factory=ExecSettings)
-    session_approvals: set = field(default_factory=set)
-    events: list = field(default_factory=list)
-    pending: list = field(default_factory=list)
-
-    async def emit(self, msg: Any) -> None:
-        self.events.append(msg)
-
-    async def request_approval(self, request: Any) -> str:
-        return "denied"
-
-    def add_pending_input(self, item: Any) -> None:
-        self.pending.append(item)
+from .fakes import FakeCtx
 
 
 BACKENDS = ["rg", "python"]

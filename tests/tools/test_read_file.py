@@ -4,37 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent.protocol.policy import ReadOnly
-from agent.tools.base import ExecSettings, ToolCall
+from agent.tools.base import ToolCall
 from agent.tools.errors import RespondToModel
 from agent.tools.read_file import ReadFileTool
 
 
-@dataclass
-class FakeCtx:
-    cwd: Path
-    turn_id: str = "t1"
-    approval_policy: str = "never"
-    sandbox_policy: Any = field(default_factory=ReadOnly)
-    exec_settings: ExecSettings = field(default_factory=ExecSettings)
-    session_approvals: set = field(default_factory=set)
-    events: list = field(default_factory=list)
-    pending: list = field(default_factory=list)
-
-    async def emit(self, msg: Any) -> None:
-        self.events.append(msg)
-
-    async def request_approval(self, request: Any) -> str:
-        return "denied"
-
-    def add_pending_input(self, item: Any) -> None:
-        self.pending.append(item)
+from .fakes import FakeCtx
 
 
 async def read(tmp_path: Path, **args: Any) -> str:

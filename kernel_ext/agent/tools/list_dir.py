@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .base import ToolCall, ToolContext, ToolResult, function_spec
+from .arguments import int_arg
 from .errors import RespondToModel
 
 MAX_ENTRY_BYTES = 500
@@ -57,9 +58,9 @@ class ListDirTool:
         dir_path = args.get("dir_path")
         if not isinstance(dir_path, str):
             raise RespondToModel("failed to parse function arguments: missing string field `dir_path`")
-        offset = _int_arg(args, "offset", 1)
-        limit = _int_arg(args, "limit", 25)
-        depth = _int_arg(args, "depth", 2)
+        offset = int_arg(args, "offset", 1)
+        limit = int_arg(args, "limit", 25)
+        depth = int_arg(args, "depth", 2)
         if offset == 0:
             raise RespondToModel("offset must be a 1-indexed entry number")
         if limit == 0:
@@ -133,13 +134,3 @@ def cut_entry(text: str) -> str:
         return lossy
     return raw[:MAX_ENTRY_BYTES].decode("utf-8", errors="ignore")
 
-
-def _int_arg(args: dict[str, Any], name: str, default: int) -> int:
-    value = args.get(name)
-    if value is None:
-        return default
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RespondToModel(f"failed to parse function arguments: `{name}` must be a non-negative integer")
-    return value

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator
 
 from .base import ToolCall, ToolContext, ToolResult, function_spec
+from .arguments import bool_arg, int_arg, str_arg
 from .errors import RespondToModel
 
 MAX_LINE_CHARS = 500
@@ -90,9 +91,9 @@ class ReadFileTool:
 
     async def handle(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
         args = call.json_arguments()
-        path = _str_arg(args, "file_path", required=True)
-        offset = _int_arg(args, "offset", 1)
-        limit = _int_arg(args, "limit", DEFAULT_LIMIT)
+        path = str_arg(args, "file_path", required=True)
+        offset = int_arg(args, "offset", 1)
+        limit = int_arg(args, "limit", DEFAULT_LIMIT)
         mode = args.get("mode") or "slice"
         if mode not in ("slice", "indentation"):
             raise RespondToModel(
@@ -277,42 +278,17 @@ def _indent_options(raw: Any) -> IndentOptions:
         return IndentOptions()
     if not isinstance(raw, dict):
         raise RespondToModel("failed to parse function arguments: indentation must be an object")
-    anchor = _int_arg(raw, "anchor_line", None)
-    max_lines = _int_arg(raw, "max_lines", None)
+    anchor = int_arg(raw, "anchor_line", None)
+    max_lines = int_arg(raw, "max_lines", None)
     return IndentOptions(
         anchor_line=anchor,
-        max_levels=_int_arg(raw, "max_levels", 0),
-        include_siblings=_bool_arg(raw, "include_siblings", False),
-        include_header=_bool_arg(raw, "include_header", True),
+        max_levels=int_arg(raw, "max_levels", 0),
+        include_siblings=bool_arg(raw, "include_siblings", False),
+        include_header=bool_arg(raw, "include_header", True),
         max_lines=max_lines,
     )
 
 
-def _str_arg(args: dict[str, Any], name: str, required: bool = False) -> str:
-    value = args.get(name)
-    if value is None and required:
-        raise RespondToModel(f"failed to parse function arguments: missing field `{name}`")
-    if not isinstance(value, str):
-        raise RespondToModel(f"failed to parse function arguments: `{name}` must be a string")
-    return value
 
 
-def _int_arg(args: dict[str, Any], name: str, default: Any) -> Any:
-    """A non-negative integer argument (integral floats accepted); `default` when absent."""
-    value = args.get(name)
-    if value is None:
-        return default
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RespondToModel(f"failed to parse function arguments: `{name}` must be a non-negative integer")
-    return value
 
-
-def _bool_arg(args: dict[str, Any], name: str, default: bool) -> bool:
-    value = args.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise RespondToModel(f"failed to parse function arguments: `{name}` must be a boolean")
-    return value
