@@ -561,3 +561,17 @@ def test_config_is_frozen(home: Path, work: Path) -> None:
     config = load(home, work)
     with pytest.raises(AttributeError):
         config.model = "x"  # type: ignore[misc]
+
+
+def test_shell_timeout_is_configurable(tmp_path):
+    from agent.core.session import exec_settings_from
+
+    home = tmp_path / "h"
+    home.mkdir()
+    assert exec_settings_from(load_config(CliOverrides(cwd=str(tmp_path)), home=home, env={})).default_timeout_ms == 120_000
+    (home / "config.toml").write_text("shell_timeout_ms = 600000\n")
+    config = load_config(CliOverrides(cwd=str(tmp_path)), home=home, env={})
+    assert exec_settings_from(config).default_timeout_ms == 600_000
+    (home / "config.toml").write_text("shell_timeout_ms = 0\n")
+    with pytest.raises(ConfigError, match="shell_timeout_ms"):
+        load_config(CliOverrides(cwd=str(tmp_path)), home=home, env={})

@@ -146,6 +146,7 @@ class ConfigToml(_Table):
     compact_prompt: str | None = None
     project_doc_max_bytes: int | None = Field(default=None, ge=0)
     tool_output_token_limit: int | None = Field(default=None, gt=0)
+    shell_timeout_ms: int | None = Field(default=None, gt=0)
     parallel_tool_calls: bool | None = None
     hide_agent_reasoning: bool | None = None
     show_raw_agent_reasoning: bool | None = None
@@ -481,6 +482,8 @@ class Config:
     compact_prompt: str | None = None
     project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
     tool_output_token_limit: int | None = None
+    shell_timeout_ms: int = 120_000
+    """Default timeout of a command the model runs (it may ask for another per call)."""
     parallel_tool_calls: bool = False
     hide_agent_reasoning: bool = False
     show_raw_agent_reasoning: bool = False
@@ -576,6 +579,7 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
         compact_prompt=toml.compact_prompt,
         project_doc_max_bytes=_or(toml.project_doc_max_bytes, DEFAULT_PROJECT_DOC_MAX_BYTES),
         tool_output_token_limit=toml.tool_output_token_limit,
+        shell_timeout_ms=toml.shell_timeout_ms or 120_000,
         parallel_tool_calls=bool(toml.parallel_tool_calls),
         hide_agent_reasoning=bool(toml.hide_agent_reasoning),
         show_raw_agent_reasoning=bool(toml.show_raw_agent_reasoning),

@@ -439,6 +439,7 @@ def exec_settings_from(config: Config) -> ExecSettings:
     policy = getattr(config, "shell_environment_policy", None)
     limit = getattr(config, "tool_output_token_limit", None)
     kw: dict[str, Any] = {"output_byte_budget": limit * 4} if limit else {}
+    kw["default_timeout_ms"] = getattr(config, "shell_timeout_ms", 120_000)
     if policy is not None:
         kw.update(
             env_inherit=policy.inherit, env_ignore_default_excludes=policy.ignore_default_excludes,
