@@ -29,10 +29,11 @@ from agent.tools.turn_diff import TurnDiffTracker
 
 from .approvals import PendingApprovals
 from .events_stream import EventStream
-from .history import ConversationHistory
+from .history import ConversationHistory, is_api_item
 from .instructions import base_instructions
 from .model_family import apply_patch_variant, find_family
 from .redact import Redactor
+from .rollout_sink import NullSink, RolloutSink
 from .rwlock import ReadWriteLock
 from .turn import SampleState, describe_arguments, interrupted_items, run_task
 
@@ -80,6 +81,9 @@ class Session:
         retry_base_s: float = 0.2,
         sandbox_mechanism: str | None = None,
         sandbox_warning: str | None = None,
+        rollout: RolloutSink | None = None,
+        resumed_history: list[ResponseItem] | None = None,
+        initial_messages: list[dict[str, Any]] | None = None,
     ):
         self.config = config
         self.client = client
@@ -87,7 +91,11 @@ class Session:
         self.tools = tools if tools is not None else ToolRegistry(default_tools(variant))
         self.conversation_id = conversation_id or str(uuid.uuid4())
         self.retry_base_s = retry_base_s
-        self.history = ConversationHistory(self._initial_items())
+        self.rollout: RolloutSink = rollout or NullSink()
+        self.resumed = resumed_history is not None
+        self.history = ConversationHistory(resumed_history if resumed_history is not None else self._initial_items())
+        if not self.resumed:
+            self.rollout.items(self.history.items)
         self.approvals = PendingApprovals()
         self._redactor = Redactor(secrets or [])
         self._tool_lock = ReadWriteLock()
@@ -111,7 +119,10 @@ class Session:
             effort=config.model_reasoning_effort,
             summary=config.model_reasoning_summary,
         )
-        self.configured = ev.Event(id="0", msg=self._configured_msg(self.sandbox_mechanism, sandbox_warning))
+        configured = self._configured_msg(self.sandbox_mechanism, sandbox_warning)
+        configured.initial_messages = initial_messages
+        configured.rollout_path = self.rollout.path
+        self.configured = ev.Event(id="0", msg=configured)
 
     # --- public API ----------------------------------------------------------------------
 
@@ -177,6 +188,8 @@ class Session:
             return
         await self.interrupt()
         await self._close_client()
+        self.rollout.flush()
+        self.rollout.close()
         await self.emit("shutdown", ev.ShutdownComplete())
         self._closed = True
         for stream in list(self._subscribers):
@@ -233,7 +246,10 @@ class Session:
         state = ctx.current
         if state is not None:
             await state.cancel_calls()
-        self.history.record(interrupted_items(self, state))
+        items = interrupted_items(self, state)
+        self.history.record(items)
+        self.rollout.items(items)
+        self.rollout.flush()
 
     def _on_decision(self, call_id: str, decision: ReviewDecision) -> None:
         self.approvals.resolve(call_id, decision)
@@ -257,6 +273,7 @@ class Session:
     async def emit(self, turn_id: str, msg: ev.EventMsg) -> None:
         msg = self._redacted(msg)
         event = ev.Event.model_construct(id=turn_id, msg=msg)  # msg is already validated
+        self.rollout.event(msg)
         for stream in list(self._subscribers):
             stream.put(event)
 
@@ -284,6 +301,7 @@ class Session:
 
     async def record(self, turn_id: str, items: list[ResponseItem], *, echo_user: bool = False) -> None:
         self.history.record(items)
+        self.rollout.items([i for i in items if is_api_item(i)])
         if echo_user:
             for item in items:
                 if isinstance(item, Message) and item.role == "user":
@@ -312,6 +330,10 @@ class Session:
         return bool(getattr(tool, "shell_like", False))
 
     def build_prompt(self, ctx: TurnContext) -> Prompt:
+        self.rollout.turn_context(
+            {"cwd": str(ctx.cwd), "approval_policy": ctx.approval_policy, "sandbox_policy": ctx.sandbox_policy.model_dump(mode="json"),
+             "model": ctx.model, "effort": ctx.effort, "summary": ctx.summary}
+        )
         family = find_family(ctx.model)
         parallel = bool(getattr(self.config, "parallel_tool_calls", False)) and family.supports_parallel_tool_calls
         return Prompt(

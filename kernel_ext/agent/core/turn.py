@@ -111,6 +111,7 @@ async def run_task(session: Session, ctx: TurnContext, user_items: list[Response
         await session.emit_error(ctx.turn_id, err.message, err.info, err.status)
     except ToolFatal as err:
         await session.emit_error(ctx.turn_id, err.message, "other", None)
+    session.rollout.flush()
     await session.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=last_message))
 
 
