@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHES = ["import_time", "streaming", "apply_patch", "sandbox"]
+BENCHES = ["import_time", "streaming", "apply_patch", "sandbox", "prompt_assembly", "resume"]
 
 
 def main(argv: list[str]) -> int:

@@ -92,7 +92,8 @@ async def test_text_turn_event_sequence(config, client):
     assert events[-1].msg.last_agent_message == "Hello there"
     assert events[-1].id == events[1].id  # every event of the turn carries its submission id
     prompt = client.prompts[0]
-    assert [type(i).__name__ for i in prompt.input] == ["Message"]
+    assert [type(i).__name__ for i in prompt.input] == ["Message", "Message"]
+    assert prompt.input[0].text().startswith("<environment_context>")  # the initial context
     assert prompt.input[-1].text() == "hi"
     names = [t["name"] for t in prompt.tools]
     assert names == ["shell", "update_plan", "apply_patch", "read_file", "list_dir", "grep_files", "view_image"]
@@ -108,7 +109,7 @@ async def test_multi_turn_conversation_keeps_history(config, client):
     await collect_until(stream, {"task_complete"})
     session.submit(ops.text_turn("two"))
     await collect_until(stream, {"task_complete"})
-    texts = [(i.role, i.text()) for i in client.prompts[1].input if isinstance(i, Message)]
+    texts = [(i.role, i.text()) for i in client.prompts[1].input[1:] if isinstance(i, Message)]
     assert texts == [("user", "one"), ("assistant", "first answer"), ("user", "two")]
 
 
@@ -331,3 +332,18 @@ async def test_shutdown_ends_the_event_stream(config, client):
     session.submit(ops.Shutdown())
     kinds = [e.msg.type async for e in stream]
     assert kinds == ["session_configured", "shutdown_complete"]
+
+
+async def test_secrets_inside_command_output_chunks_are_redacted(config, client):
+    import base64
+
+    from agent.protocol import events as ev
+
+    secret = "sk-test-abcdefghijklmnopqrstuvwxyz"
+    session = make_session(config, client, secrets=[secret])
+    stream = session.events()
+    await stream.next(1)
+    raw = f"token={secret}\n".encode()
+    await session.emit("1", ev.ExecCommandOutputDelta(call_id="c", stream="stdout", chunk=base64.b64encode(raw).decode()))
+    shown = base64.b64decode((await stream.next(1)).msg.chunk).decode()
+    assert shown == "token=[REDACTED]\n"

@@ -1,18 +1,26 @@
-"""The model's base instructions: ours (a package file), or the user's override.
+"""The texts we send the model: base instructions, the compact prompt, the summary prefix.
 
-Precedence: `instructions` (inline text in config) > `instructions_file` > the shipped
-`prompts/base_instructions.md`.
+Base instructions precedence: `instructions` (inline text in config) > `instructions_file`
+> the shipped `prompts/base_instructions.md`. The compact prompt: `compact_prompt` in
+config > the shipped `prompts/compact_prompt.md`. Files are read when asked for.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 
+@cache
+def shipped_prompt(name: str) -> str:
+    """The text of `prompts/{name}` in the package."""
+    return resources.files("agent").joinpath(f"prompts/{name}").read_text(encoding="utf-8")
+
+
 def shipped_instructions() -> str:
-    return resources.files("agent").joinpath("prompts/base_instructions.md").read_text(encoding="utf-8")
+    return shipped_prompt("base_instructions.md")
 
 
 def base_instructions(config: Any) -> str:
@@ -23,3 +31,14 @@ def base_instructions(config: Any) -> str:
     if path:
         return Path(path).expanduser().read_text(encoding="utf-8")
     return shipped_instructions()
+
+
+def compact_prompt(config: Any) -> str:
+    """What the model is asked to do when the conversation is compacted."""
+    configured = getattr(config, "compact_prompt", None)
+    return str(configured) if configured else shipped_prompt("compact_prompt.md").strip()
+
+
+def summary_prefix() -> str:
+    """The paragraph put before a compaction summary in the new history."""
+    return shipped_prompt("summary_prefix.md").strip()

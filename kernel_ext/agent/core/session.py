@@ -4,38 +4,47 @@
 loop); `events()` returns a subscription that starts with `session_configured`. At most
 one task runs; user input that arrives while it runs is queued into it. `interrupt`
 cancels the task, kills its tools, records a synthetic output for each open call and
-emits `turn_aborted`.
+emits `turn_aborted`. `compact` runs a compaction task (core/compact.py); it replaces a
+running task, and user input sent while it runs starts a task once it is done.
+
+History of a new session starts with the initial context (spec §8.8): [developer
+instructions] [AGENTS.md instructions] [environment context]. A task whose cwd, approval
+or sandbox policy differs from the previous task's first records an environment diff.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import logging
-import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from agent.client.prompt import Prompt
 from agent.protocol import events as ev
 from agent.protocol import ops
-from agent.protocol.items import InputImage, InputText, Message, ResponseItem
-from agent.protocol.policy import AskForApproval, DangerFullAccess, ReviewDecision, SandboxPolicy
-from agent.tools import ToolCall, ToolFatal, ToolRegistry, ToolResult, default_tools
-from agent.tools.base import ExecSettings
+from agent.protocol.items import Message, ResponseItem
+from agent.protocol.policy import DangerFullAccess, ReviewDecision
+from agent.tools import ToolCall, ToolRegistry, ToolResult, default_tools
 from agent.tools.turn_diff import TurnDiffTracker
 
+from . import model_family
 from .approvals import PendingApprovals
+from .compact import run_compact_task
+from .context import ConversationContext
 from .events_stream import EventStream
-from .history import ConversationHistory, is_api_item
-from .instructions import base_instructions
+from .history import is_api_item
 from .model_family import apply_patch_variant, find_family
 from .redact import Redactor
 from .rollout_sink import NullSink, RolloutSink
 from .rwlock import ReadWriteLock
-from .turn import SampleState, describe_arguments, interrupted_items, run_task
+from .task_context import ActiveTask, TaskKind, TurnContext
+from .tool_context import exec_settings_from, run_tool_reported
+from .turn import interrupted_items, run_task
+from .user_input import user_message
 
 if TYPE_CHECKING:
     from agent.client import ModelClient
@@ -46,27 +55,7 @@ log = logging.getLogger(__name__)
 ABORT_GRACE_S = 0.15
 
 
-@dataclass
-class TurnContext:
-    """Settings for one task; a user_turn's overrides update the session's copy."""
-
-    turn_id: str
-    cwd: Path
-    approval_policy: AskForApproval
-    sandbox_policy: SandboxPolicy
-    model: str
-    effort: str | None = None
-    summary: str | None = None
-    output_schema: dict[str, Any] | None = None
-    current: SampleState | None = field(default=None, repr=False)
-    diff: TurnDiffTracker | None = field(default=None, repr=False)
-
-
-@dataclass
-class ActiveTask:
-    sub_id: str
-    ctx: TurnContext
-    task: asyncio.Task[None]
+__all__ = ["ActiveTask", "Session", "TurnContext", "exec_settings_from", "user_message"]
 
 
 class Session:
@@ -92,8 +81,19 @@ class Session:
         self.conversation_id = conversation_id or str(uuid.uuid4())
         self.retry_base_s = retry_base_s
         self.rollout: RolloutSink = rollout or NullSink()
+        self._defaults = TurnContext(
+            turn_id="",
+            cwd=Path(config.cwd),
+            approval_policy=config.approval_policy,
+            sandbox_policy=config.sandbox_policy,
+            model=config.model,
+            effort=config.model_reasoning_effort,
+            summary=config.model_reasoning_summary,
+        )
         self.resumed = resumed_history is not None
-        self.history = ConversationHistory(resumed_history if resumed_history is not None else self._initial_items())
+        self.context = ConversationContext(config, self._defaults, resumed_history)
+        self.history = self.context.history
+        self.tokens = self.context.tokens
         if not self.resumed:
             self.rollout.items(self.history.items)
         self.approvals = PendingApprovals()
@@ -106,19 +106,9 @@ class Session:
         self._ids = itertools.count(1)
         self._subscribers: list[EventStream] = []
         self._pending_input: list[ResponseItem] = []
+        self._deferred: list[tuple[str, ops.Op]] = []
         self._active: ActiveTask | None = None
         self._closed = False
-        self._usage_total = ev.TokenUsage()
-        self._usage_last = ev.TokenUsage()
-        self._defaults = TurnContext(
-            turn_id="",
-            cwd=Path(config.cwd),
-            approval_policy=config.approval_policy,
-            sandbox_policy=config.sandbox_policy,
-            model=config.model,
-            effort=config.model_reasoning_effort,
-            summary=config.model_reasoning_summary,
-        )
         configured = self._configured_msg(self.sandbox_mechanism, sandbox_warning)
         configured.initial_messages = initial_messages
         configured.rollout_path = self.rollout.path
@@ -153,6 +143,10 @@ class Session:
         if active is None:
             return
         self._active = None
+        self._deferred.clear()
+        await self._abort(active, reason)
+
+    async def _abort(self, active: ActiveTask, reason: str) -> None:
         self.approvals.cancel_all()
         self._pending_input.clear()
         active.task.cancel()
@@ -208,12 +202,17 @@ class Session:
             self._on_decision(op.id, op.decision)
         elif isinstance(op, ops.Undo):
             self._spawn(self.undo(sub_id))
+        elif isinstance(op, ops.Compact):
+            self._on_compact(sub_id)
         elif isinstance(op, ops.Shutdown):
             self._spawn(self.shutdown())
         else:
             self._spawn(self.emit(sub_id, ev.Error(message=f"{op.type} is not supported yet", codex_error_info="other")))
 
     def _on_user_input(self, sub_id: str, op: ops.UserInputOp | ops.UserTurn) -> None:
+        if self._active is not None and self._active.kind == "compact":
+            self._deferred.append((sub_id, op))  # starts its own task after the compaction
+            return
         if isinstance(op, ops.UserTurn):
             self._defaults = self._apply_overrides(self._defaults, op)
         message = user_message(op.items, Path(self._defaults.cwd))
@@ -225,12 +224,27 @@ class Session:
         schema = op.final_output_json_schema if isinstance(op, ops.UserTurn) else None
         ctx = replace(self._defaults, turn_id=sub_id, output_schema=schema, current=None)
         ctx.diff = self._last_diff = TurnDiffTracker(ctx.cwd)
-        task = asyncio.get_running_loop().create_task(self._run(ctx, [message]))
-        self._active = ActiveTask(sub_id, ctx, task)
+        self._start(ctx, "regular", lambda: run_task(self, ctx, [message]))
 
-    async def _run(self, ctx: TurnContext, items: list[ResponseItem]) -> None:
+    def _on_compact(self, sub_id: str) -> None:
+        previous = self._active
+        ctx = replace(self._defaults, turn_id=sub_id, output_schema=None, current=None)
+
+        async def work() -> None:
+            if previous is not None:
+                await self._abort(previous, "replaced")
+            await run_compact_task(self, ctx)
+
+        self._start(ctx, "compact", work)
+
+    def _start(self, ctx: TurnContext, kind: TaskKind, work: Callable[[], Awaitable[None]]) -> None:
+        self.history.output_policy = self.context.output_policy(ctx.model)
+        task = asyncio.get_running_loop().create_task(self._run(ctx, work))
+        self._active = ActiveTask(ctx.turn_id, ctx, task, kind)
+
+    async def _run(self, ctx: TurnContext, work: Callable[[], Awaitable[None]]) -> None:
         try:
-            await run_task(self, ctx, items)
+            await work()
         except asyncio.CancelledError:
             await self._record_interrupted(ctx)
             raise
@@ -241,6 +255,9 @@ class Session:
         finally:
             if self._active is not None and self._active.sub_id == ctx.turn_id:
                 self._active = None
+        deferred, self._deferred = self._deferred, []
+        for sub_id, op in deferred:
+            self._handle(sub_id, op)
 
     async def _record_interrupted(self, ctx: TurnContext) -> None:
         state = ctx.current
@@ -280,6 +297,8 @@ class Session:
     def _redacted(self, msg: ev.EventMsg) -> ev.EventMsg:
         """The event with every secret replaced. Flat string fields are checked directly
         (the common, hot case: deltas); anything nested is checked through its JSON."""
+        if isinstance(msg, ev.ExecCommandOutputDelta):
+            return self._redacted_chunk(msg)
         fields = msg.__dict__.values()
         if all(isinstance(v, (str, int, float, bool, type(None))) for v in fields):
             if not any(isinstance(v, str) and self._redactor.has_secret(v) for v in fields):
@@ -287,6 +306,14 @@ class Session:
         elif not self._redactor.has_secret(msg.model_dump_json()):
             return msg
         return type(msg).model_validate(self._redactor.data(msg.model_dump()))
+
+    def _redacted_chunk(self, msg: ev.ExecCommandOutputDelta) -> ev.ExecCommandOutputDelta:
+        """Command output travels base64-encoded: look inside it."""
+        text = base64.b64decode(msg.chunk).decode("utf-8", "replace")
+        if not self._redactor.has_secret(text):
+            return msg
+        chunk = base64.b64encode(self._redactor.text(text).encode()).decode()
+        return msg.model_copy(update={"chunk": chunk})
 
     async def emit_error(self, turn_id: str, message: str, info: Any, status: int | None) -> None:
         await self.emit(turn_id, ev.Error(message=message, codex_error_info=info, http_status_code=status))
@@ -319,8 +346,15 @@ class Session:
         return bool(self._pending_input)
 
     def context_window(self, ctx: TurnContext) -> int | None:
-        configured = getattr(self.config, "model_context_window", None)
-        return configured or find_family(ctx.model).context_window
+        return model_family.context_window(ctx.model, self.config)
+
+    def auto_compact_limit(self, ctx: TurnContext) -> int | None:
+        return model_family.auto_compact_limit(ctx.model, self.config)
+
+    def over_compact_limit(self, ctx: TurnContext, usage: ev.TokenUsage | None) -> bool:
+        """Whether a request's usage reached the auto-compaction limit."""
+        limit = self.auto_compact_limit(ctx)
+        return usage is not None and limit is not None and usage.total_tokens >= limit
 
     def stream_max_retries(self) -> int:
         return self.config.model_provider.stream_retries()
@@ -329,32 +363,55 @@ class Session:
         tool = self.tools.get(name)
         return bool(getattr(tool, "shell_like", False))
 
-    def build_prompt(self, ctx: TurnContext) -> Prompt:
+    def record_turn_context(self, ctx: TurnContext) -> None:
         self.rollout.turn_context(
             {"cwd": str(ctx.cwd), "approval_policy": ctx.approval_policy, "sandbox_policy": ctx.sandbox_policy.model_dump(mode="json"),
              "model": ctx.model, "effort": ctx.effort, "summary": ctx.summary}
         )
+
+    def build_prompt(self, ctx: TurnContext) -> Prompt:
+        """The next request of a regular turn: the normalised history and every tool."""
+        self.record_turn_context(ctx)
         family = find_family(ctx.model)
         parallel = bool(getattr(self.config, "parallel_tool_calls", False)) and family.supports_parallel_tool_calls
+        return self._prompt(ctx, self.history.for_prompt(), self.tools.specs(), parallel, ctx.output_schema)
+
+    def compaction_prompt(self, ctx: TurnContext, items: list[ResponseItem]) -> Prompt:
+        """A compaction request: `items` as input, no tools."""
+        return self._prompt(ctx, items, [], False, None)
+
+    def _prompt(self, ctx: TurnContext, items: list[ResponseItem], tools: list[dict[str, Any]], parallel: bool,
+                schema: dict[str, Any] | None) -> Prompt:
+        family = find_family(ctx.model)
         return Prompt(
             model=ctx.model,
-            instructions=self._instructions(),
-            input=self.history.for_prompt(),
-            tools=self.tools.specs(),
+            instructions=self.context.instructions,
+            input=items,
+            tools=tools,
             parallel_tool_calls=parallel,
             effort=ctx.effort,  # type: ignore[arg-type]
             summary=ctx.summary,  # type: ignore[arg-type]
             reasoning=family.supports_reasoning or bool(getattr(self.config, "model_supports_reasoning_summaries", False)),
             verbosity=getattr(self.config, "model_verbosity", None) if family.supports_verbosity else None,
-            output_schema=ctx.output_schema,
+            output_schema=schema,
             conversation_id=self.conversation_id,
         )
 
     async def add_usage(self, turn_id: str, usage: ev.TokenUsage | None) -> None:
         if usage is not None:
-            self._usage_total = self._usage_total + usage
-            self._usage_last = usage
+            self.tokens.add(usage)
         await self.emit(turn_id, ev.TokenCount(info=self.token_info()))
+
+    async def replace_history(self, ctx: TurnContext, items: list[ResponseItem], summary: str) -> None:
+        """Compaction's new history: token_count with the estimate, rollout `compacted`."""
+        self.context.replace(ctx, items)
+        await self.emit(ctx.turn_id, ev.TokenCount(info=self.token_info()))
+        self.rollout.compacted(summary, None)
+
+    async def mark_context_full(self, ctx: TurnContext) -> None:
+        """Even one item does not fit: report the context window as used up."""
+        self.tokens.set_estimate(self.context_window(ctx) or 0)
+        await self.emit(ctx.turn_id, ev.TokenCount(info=self.token_info()))
 
     async def notify_request_retry(self, attempt: int, max_attempts: int, delay_s: float, reason: str) -> None:
         """The client is about to retry a request (429 / 5xx / connection): tell the user."""
@@ -366,47 +423,14 @@ class Session:
         await self.emit(turn_id, ev.TokenCount(info=self.token_info(), rate_limits=snapshot))
 
     def token_info(self) -> ev.TokenUsageInfo:
-        window = self.context_window(self._defaults)
-        return ev.TokenUsageInfo(
-            total_token_usage=self._usage_total, last_token_usage=self._usage_last, model_context_window=window
-        )
+        return self.tokens.info(self.context_window(self._defaults))
 
     async def run_tool(self, ctx: TurnContext, call: ToolCall) -> ToolResult:
         lock = self._tool_lock.read() if self.tools.supports_parallel(call.name) else self._tool_lock.write()
         async with lock:
-            return await self._run_tool_reported(ctx, call)
-
-    async def _run_tool_reported(self, ctx: TurnContext, call: ToolCall) -> ToolResult:
-        tool = self.tools.get(call.name)
-        quiet = bool(getattr(tool, "quiet", False) or getattr(tool, "shell_like", False))
-        if not quiet:
-            await self.emit(ctx.turn_id, ev.ToolCallBegin(call_id=call.call_id, name=call.name, arguments=describe_arguments(call)))
-        started = time.monotonic()
-        try:
-            result = await self.tools.dispatch(call, _ToolContext(self, ctx))
-        except (ToolFatal, asyncio.CancelledError):
-            raise
-        except Exception as err:
-            log.exception("tool %s failed", call.name)
-            result = ToolResult(f"tool {call.name} failed: {err}", success=False)
-        if not quiet:
-            duration = ev.Duration.from_seconds(time.monotonic() - started)
-            await self.emit(
-                ctx.turn_id,
-                ev.ToolCallEnd(call_id=call.call_id, name=call.name, output=result.output, success=result.success, duration=duration),
-            )
-        return result
+            return await run_tool_reported(self, ctx, call)
 
     # --- helpers -------------------------------------------------------------------------
-
-    def _initial_items(self) -> list[ResponseItem]:
-        developer = getattr(self.config, "developer_instructions", None)
-        if developer:
-            return [Message(role="developer", content=[InputText(text=developer)])]
-        return []
-
-    def _instructions(self) -> str:
-        return base_instructions(self.config)
 
     def _configured_msg(self, sandbox_mechanism: str, warning: str | None) -> ev.SessionConfigured:
         return ev.SessionConfigured(
@@ -428,60 +452,3 @@ class Session:
                 await close()
             except Exception:  # closing must never fail a shutdown
                 log.debug("closing the model client failed", exc_info=True)
-
-
-class _ToolContext:
-    """The `agent.tools.ToolContext` a tool sees for one turn."""
-
-    def __init__(self, session: Session, ctx: TurnContext):
-        self._session = session
-        self.turn_id = ctx.turn_id
-        self.cwd = ctx.cwd
-        self.approval_policy = ctx.approval_policy
-        self.sandbox_policy = ctx.sandbox_policy
-        self.exec_settings = session.exec_settings
-        self.session_approvals = session.session_approvals
-        self.sandbox_mechanism = session.sandbox_mechanism
-        self.diff_tracker = ctx.diff or TurnDiffTracker(ctx.cwd)
-
-    async def emit(self, msg: ev.EventMsg) -> None:
-        await self._session.emit(self.turn_id, msg)
-
-    def add_pending_input(self, item: ResponseItem) -> None:
-        self._session.queue_input(item)
-
-    async def request_approval(self, request: ev.EventMsg) -> ReviewDecision:
-        call_id = getattr(request, "call_id")
-        future = self._session.approvals.open(call_id)
-        await self.emit(request)
-        return await self._session.approvals.wait(call_id, future)
-
-
-def exec_settings_from(config: Config) -> ExecSettings:
-    policy = getattr(config, "shell_environment_policy", None)
-    limit = getattr(config, "tool_output_token_limit", None)
-    kw: dict[str, Any] = {"output_byte_budget": limit * 4} if limit else {}
-    kw["default_timeout_ms"] = getattr(config, "shell_timeout_ms", 120_000)
-    if policy is not None:
-        kw.update(
-            env_inherit=policy.inherit, env_ignore_default_excludes=policy.ignore_default_excludes,
-            env_exclude=tuple(policy.exclude), env_set=tuple(sorted(policy.set.items())),
-            env_include_only=tuple(policy.include_only),
-        )
-    return ExecSettings(**kw)
-
-
-def user_message(items: list[ops.UserInput], cwd: Path) -> Message | None:
-    """One user message from the submitted input items; None when there is nothing."""
-    from .images import local_image_content
-
-    content: list[Any] = []
-    for item in items:
-        if isinstance(item, ops.TextInput):
-            if item.text:
-                content.append(InputText(text=item.text))
-        elif isinstance(item, ops.ImageInput):
-            content.append(InputImage(image_url=item.image_url))
-        else:
-            content.append(local_image_content(item.path, cwd))
-    return Message(role="user", content=content) if content else None

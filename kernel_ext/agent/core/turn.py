@@ -1,13 +1,16 @@
 """The turn loop: one user task becomes model requests and tool calls (spec §2.1-2.2).
 
-    run_task:  task_started -> record user input -> loop {
+    run_task:  task_started -> record environment diff, user input -> loop {
                    take pending input -> sample (with stream retries) -> record items + outputs
+                   -> last request at or over the auto-compact limit? compact, continue
                    -> no tool outputs and no pending input? break }  -> task_complete
     sample:    stream events -> deltas out as events; each tool call starts at once
                (RW lock: parallel tools share, others run alone); Completed -> await calls in order
 
 Fatal errors end the task with an `error` event; cancellation (interrupt) records what
 was produced, with a synthetic output for every unfinished call, and re-raises.
+A request still over the limit right after an automatic compaction ends the task with
+an error instead of compacting again (no compaction loop).
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agent.client.backoff import backoff_delay
 from agent.client.errors import ModelError, RetryableModelError, StreamError
 from agent.client.stream import (
     Completed,
@@ -42,8 +44,13 @@ from agent.protocol.items import (
 )
 from agent.tools import ToolCall, ToolFatal, ToolResult
 
+from .compact import compact
+from .history import last_assistant_text
+from .retry import retry_stream
+
 if TYPE_CHECKING:
-    from .session import Session, TurnContext
+    from .session import Session
+    from .task_context import TurnContext
 
 
 @dataclass
@@ -96,17 +103,11 @@ def aborted_text(session: Session, call: ToolCall, started: float) -> str:
 async def run_task(session: Session, ctx: TurnContext, user_items: list[ResponseItem]) -> None:
     """A regular task. Emits task_complete unless cancelled."""
     await session.emit(ctx.turn_id, ev.TaskStarted(model_context_window=session.context_window(ctx)))
+    await session.record(ctx.turn_id, session.context.environment_update(ctx))
     await session.record(ctx.turn_id, user_items, echo_user=True)
     last_message: str | None = None
     try:
-        while True:
-            await session.record(ctx.turn_id, session.take_pending_input(), echo_user=True)
-            state = await sample_with_retries(session, ctx)
-            outputs = [output_item(s.call, s.task.result().output) for s in state.calls.values()]
-            await session.record(ctx.turn_id, state.items + outputs)
-            last_message = _last_assistant_text(state.items) or last_message
-            if not outputs and not session.has_pending_input():
-                break
+        last_message = await _loop(session, ctx)
     except ModelError as err:
         await session.emit_error(ctx.turn_id, err.message, err.info, err.status)
     except ToolFatal as err:
@@ -115,24 +116,52 @@ async def run_task(session: Session, ctx: TurnContext, user_items: list[Response
     await session.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=last_message))
 
 
-async def sample_with_retries(session: Session, ctx: TurnContext) -> SampleState:
-    max_retries = session.stream_max_retries()
-    attempt = 0
+async def _loop(session: Session, ctx: TurnContext) -> str | None:
+    """Requests until the model stops calling tools; the last assistant text."""
+    last_message: str | None = None
+    just_compacted = False
     while True:
+        await session.record(ctx.turn_id, session.take_pending_input(), echo_user=True)
+        state = await sample_with_retries(session, ctx)
+        outputs = [output_item(s.call, s.task.result().output) for s in state.calls.values()]
+        await session.record(ctx.turn_id, state.items + outputs)
+        ctx.current = None  # recorded: an interrupt from here on must not record it again
+        last_message = last_assistant_text(state.items) or last_message
+        if session.over_compact_limit(ctx, state.usage):
+            if just_compacted:
+                await _still_over_limit(session, ctx, state.usage)
+                return last_message
+            just_compacted = True
+            await compact(session, ctx)
+            continue
+        just_compacted = False
+        if not outputs and not session.has_pending_input():
+            return last_message
+
+
+async def _still_over_limit(session: Session, ctx: TurnContext, usage: ev.TokenUsage | None) -> None:
+    current = usage.total_tokens if usage is not None else "unknown"
+    message = (
+        f"The conversation is still above the token limit after automatic compaction "
+        f"(limit {session.auto_compact_limit(ctx)}, current {current}). Start a new session or trim your input."
+    )
+    await session.emit_error(ctx.turn_id, message, "context_window_exceeded", None)
+
+
+async def sample_with_retries(session: Session, ctx: TurnContext) -> SampleState:
+    """One model request, replayed from scratch after a retryable error (tools cancelled)."""
+
+    async def attempt() -> SampleState:
         state = SampleState()
         ctx.current = state
         try:
             await sample(session, ctx, state)
-            return state
-        except RetryableModelError as err:
+        except RetryableModelError:
             await state.cancel_calls()
-            attempt += 1
-            if attempt > max_retries:
-                raise
-            delay = err.retry_after if err.retry_after is not None else backoff_delay(attempt, base_s=session.retry_base_s)
-            message = f"Reconnecting... {attempt}/{max_retries}"
-            await session.emit(ctx.turn_id, ev.StreamError(message=message, retry_in_ms=int(delay * 1000)))
-            await asyncio.sleep(delay)
+            raise
+        return state
+
+    return await retry_stream(session, ctx.turn_id, attempt)
 
 
 async def sample(session: Session, ctx: TurnContext, state: SampleState) -> None:
@@ -175,13 +204,6 @@ async def _on_item_done(session: Session, ctx: TurnContext, state: SampleState, 
             await session.emit_reasoning(ctx.turn_id, ev.AgentReasoning(text=part.text))
         for raw in item.content or []:
             await session.emit_raw_reasoning(ctx.turn_id, ev.AgentReasoningRawContent(text=raw.text))
-
-
-def _last_assistant_text(items: list[ResponseItem]) -> str | None:
-    for item in reversed(items):
-        if isinstance(item, Message) and item.role == "assistant":
-            return item.text()
-    return None
 
 
 def interrupted_items(session: Session, state: SampleState | None) -> list[ResponseItem]:

@@ -12,6 +12,8 @@ from typing import TextIO
 
 from agent.protocol import events as ev
 
+from .transcript_parts import file_diff
+
 _MARK = {"completed": "[x]", "in_progress": "[>]", "pending": "[ ]"}
 
 
@@ -84,6 +86,26 @@ class TextRenderer:
     def _on_patch_apply_end(self, m: ev.PatchApplyEnd) -> None:
         verdict = "applied" if m.success else "failed"
         self._line(f"\npatch {verdict}: " + ", ".join(f"{c.type} {p}" for p, c in m.changes.items()))
+
+    def _on_exec_approval_request(self, m: ev.ExecApprovalRequest) -> None:
+        self._line(f"\napproval needed to run: {shlex.join(m.command)}\n  in: {m.cwd}")
+        if m.reason:
+            self._line(f"  reason: {m.reason}")
+
+    def _on_apply_patch_approval_request(self, m: ev.ApplyPatchApprovalRequest) -> None:
+        self._line(f"\napproval needed to apply a patch to {len(m.changes)} file(s):")
+        for path, change in m.changes.items():
+            self.out.write(file_diff(path, change))
+        if m.grant_root:
+            self._line(f"  also grants write access to: {m.grant_root}")
+        if m.reason:
+            self._line(f"  reason: {m.reason}")
+
+    def _on_undo_started(self, m: ev.UndoStarted) -> None:
+        self._line(m.message or "undoing the last turn...")
+
+    def _on_undo_completed(self, m: ev.UndoCompleted) -> None:
+        self._line(m.message or ("undo completed" if m.success else "undo failed"))
 
     def _on_stream_error(self, m: ev.StreamError) -> None:
         self._line(f"warning: {m.message}")

@@ -3,6 +3,9 @@
 Human mode streams progress to stderr and prints the final message on stdout; `--json`
 prints one thread event per line on stdout and nothing else. Ctrl-C (SIGINT) interrupts
 the turn. Exit codes: 0 done, 1 failed (reason on stderr), 130 interrupted.
+
+`run_prompt` (one prompt in a new, resumed or forked session) and `add_run_options` are
+shared with the session commands (`resume`, `fork`, `exec resume`).
 """
 
 from __future__ import annotations
@@ -13,20 +16,32 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from agent.core.config import CliOverrides, ConfigError, load_config
 from agent.core.errors import SetupError
 from agent.protocol import ops
 from agent.protocol.events import Event
+from agent.protocol.events import Warning as WarningEvent
 
 from ..text_render import TextRenderer
 from ..thread_events import ThreadEventMapper
 
+if TYPE_CHECKING:
+    from agent.core.session import Session
+
 
 def add_exec_command(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("exec", parents=[parent], help="run one task non-interactively",
-                       description="Run one task in the current directory and exit.")
+                       description="Run one task in the current directory and exit. "
+                                   "`exec resume [ID|--last] [PROMPT]` continues a recorded session.")
     p.add_argument("prompt", nargs="?", default=None, help="the task; '-' or nothing reads it from stdin")
+    add_run_options(p)
+    p.set_defaults(func=run_exec_command)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options of every command that runs a prompt (exec, resume, fork)."""
     p.add_argument("--json", action="store_true", help="print JSONL events on stdout")
     p.add_argument("-m", "--model", default=None)
     p.add_argument("--provider", dest="model_provider", default=None, help="model provider id from the config")
@@ -41,7 +56,6 @@ def add_exec_command(sub: argparse._SubParsersAction, parent: argparse.ArgumentP
     p.add_argument("--output-schema", default=None, help="JSON Schema file the final answer must match")
     p.add_argument("-o", "--output-last-message", default=None, help="write the final message to this file")
     p.add_argument("--skip-git-repo-check", action="store_true", help="accepted for Codex compatibility")
-    p.set_defaults(func=run_exec_command)
 
 
 def overrides_from(args: argparse.Namespace) -> CliOverrides:
@@ -68,45 +82,57 @@ def read_prompt(arg: str | None) -> str:
 
 
 def run_exec_command(args: argparse.Namespace) -> int:
+    from agent.core.factory import open_session
+
     try:
         prompt = read_prompt(args.prompt)
-        if not prompt.strip():
-            raise SetupError("The prompt is empty.")
-        schema = json.loads(Path(args.output_schema).read_text()) if args.output_schema else None
+        schema = prompt_schema(args, prompt)
         config = load_config(overrides_from(args))
     except (SetupError, ConfigError, OSError, json.JSONDecodeError) as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1
-    return asyncio.run(_exec(args, config, prompt, schema))
+    return asyncio.run(run_prompt(args, lambda: open_session(config, source="exec"), prompt, schema))
 
 
-async def _exec(args: argparse.Namespace, config, prompt: str, schema) -> int:
-    from agent.core.factory import open_session
+def prompt_schema(args: argparse.Namespace, prompt: str) -> dict | None:
+    """Checks `prompt` is not blank; the `--output-schema` file's JSON, if given. Raises
+    SetupError, OSError or JSONDecodeError."""
+    if not prompt.strip():
+        raise SetupError("The prompt is empty.")
+    return json.loads(Path(args.output_schema).read_text()) if args.output_schema else None
+
+
+async def run_prompt(args: argparse.Namespace, opener: Callable[[], Session], prompt: str, schema: dict | None) -> int:
+    """Open a session with `opener` (new, resumed or forked), run `prompt` as one turn,
+    print the progress and the result per `args`; returns the exit code."""
+    from agent.core.factory import startup_warnings, submit_user_text
 
     try:
-        session = open_session(config)
+        session = opener()
     except SetupError as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1
     stream = session.events()
-    items: list[ops.UserInput] = [ops.TextInput(text=prompt)] + [ops.LocalImageInput(path=p) for p in args.images]
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, lambda: session.submit(ops.Interrupt()))
     try:
-        session.submit(ops.UserTurn(items=items, final_output_json_schema=schema))
-        outcome = await _follow(args, stream)
+        submit_user_text(session, prompt, images=args.images, final_output_json_schema=schema)
+        outcome = await _follow(args, stream, startup_warnings(session))
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await session.shutdown()
     return _finish(args, outcome)
 
 
-async def _follow(args: argparse.Namespace, stream) -> dict:
+async def _follow(args: argparse.Namespace, stream, warnings: list[str]) -> dict:
     mapper, renderer = ThreadEventMapper(), TextRenderer(sys.stderr)
     outcome: dict = {"errors": [], "aborted": False, "last": None}
     async for event in stream:
         _show(args, event, mapper, renderer)
         kind = event.msg.type
+        if kind == "session_configured":
+            for text in warnings:
+                _show(args, Event(id=event.id, msg=WarningEvent(message=text)), mapper, renderer)
         if kind == "error":
             outcome["errors"].append(event.msg.message)
         elif kind == "turn_aborted":

@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .exec_cmd import add_exec_command
     from .info_commands import add_info_commands
     from .sandbox_cmd import add_sandbox_command
+    from .session_commands import add_session_commands
 
     parser = argparse.ArgumentParser(prog="kernel-agent", description="A coding agent that lives in your Jupyter kernel.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -35,12 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_info_commands(sub, config_options())
     add_apply_patch_command(sub)
     add_sandbox_command(sub)
+    add_session_commands(sub, config_options())
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .session_commands import rewrite_exec_resume
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(rewrite_exec_resume(sys.argv[1:] if argv is None else argv))
     if args.version:
         from agent import __version__
 

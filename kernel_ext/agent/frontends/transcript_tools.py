@@ -1,0 +1,139 @@
+"""Tool blocks of the transcript: commands, other tool calls, patches, the plan, approvals.
+
+A mixin of `Transcript` (see transcript.py for the state shape); it reads and writes the
+reducer's bookkeeping (`_blocks`, `_by_call`, `_tails`, `_dirty`, `_pending`, `_plan`,
+`_turn_diff`, set up by `Transcript.__init__`) and owns the block helpers `_add`/`_touch`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.protocol import events as ev
+
+from .transcript_parts import OutputTail, clip_tail, file_entries
+
+EXEC_OPTIONS = ("approved", "approved_for_session", "denied", "abort")
+PATCH_OPTIONS = ("approved", "denied", "abort")
+_TOOL_TEXT_CHARS = 16 * 1024
+
+
+class ToolBlocks:
+    _blocks: list[dict[str, Any]]
+    _by_call: dict[tuple[str, str], dict[str, Any]]
+    _pending: dict[str, dict[str, Any]]
+    _tails: dict[str, OutputTail]
+    _dirty: set[str]
+    _plan: dict[str, Any] | None
+    _turn_diff: str | None
+    _tail_bytes: int
+    _next_id: int
+
+    def _add(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Append a new block (rev 0) with the next stable id."""
+        block = {"id": f"b{self._next_id}", "kind": kind, "rev": 0, **fields}
+        self._next_id += 1
+        self._blocks.append(block)
+        return block
+
+    def _touch(self, block: dict[str, Any], **fields: Any) -> None:
+        """Change a block's fields (replacing, never mutating, nested values) and bump its rev."""
+        block.update(fields)
+        block["rev"] += 1
+
+    # --- tools --------------------------------------------------------------------------
+
+    def _on_exec_command_begin(self, m: ev.ExecCommandBegin) -> None:
+        block = self._add(
+            "command", call_id=m.call_id, argv=list(m.command), cwd=m.cwd, source=m.source,
+            parsed_cmd=[p.model_dump(mode="json") for p in m.parsed_cmd], output="", truncated_bytes=0,
+            exit_code=None, duration_ms=None, status="running",
+        )
+        self._by_call[("command", m.call_id)] = block
+        self._tails[block["id"]] = OutputTail(self._tail_bytes)
+
+    def _on_exec_command_output_delta(self, m: ev.ExecCommandOutputDelta) -> None:
+        block = self._by_call.get(("command", m.call_id))
+        if block is not None:
+            self._tails[block["id"]].append_base64(m.chunk)
+            self._dirty.add(block["id"])
+            block["rev"] += 1
+
+    def _on_exec_command_end(self, m: ev.ExecCommandEnd) -> None:
+        block = self._by_call.get(("command", m.call_id))
+        if block is None:
+            self._on_exec_command_begin(ev.ExecCommandBegin(call_id=m.call_id, turn_id=m.turn_id, command=m.command, cwd=m.cwd, parsed_cmd=m.parsed_cmd, source=m.source))
+            block = self._by_call[("command", m.call_id)]
+        tail = self._tails[block["id"]]
+        if tail.total == 0 and m.aggregated_output:
+            tail.append(m.aggregated_output.encode("utf-8", "replace"))
+            self._dirty.add(block["id"])
+        status = block["status"] if block["status"] in ("declined", "aborted") else ("ok" if m.exit_code == 0 else "failed")
+        self._touch(block, exit_code=m.exit_code, duration_ms=int(m.duration.seconds() * 1000), status=status)
+
+    def _on_tool_call_begin(self, m: ev.ToolCallBegin) -> None:
+        arguments, _ = clip_tail(m.arguments, _TOOL_TEXT_CHARS)
+        self._by_call[("tool", m.call_id)] = self._add(
+            "tool", call_id=m.call_id, name=m.name, arguments=arguments, output="", omitted_chars=0,
+            success=None, duration_ms=None, status="running",
+        )
+
+    def _on_tool_call_end(self, m: ev.ToolCallEnd) -> None:
+        block = self._by_call.get(("tool", m.call_id))
+        if block is None:
+            self._on_tool_call_begin(ev.ToolCallBegin(call_id=m.call_id, name=m.name, arguments=""))
+            block = self._by_call[("tool", m.call_id)]
+        output, omitted = clip_tail(m.output, _TOOL_TEXT_CHARS)
+        status = "aborted" if block["status"] == "aborted" else ("ok" if m.success else "failed")
+        self._touch(block, output=output, omitted_chars=omitted, success=m.success,
+                    duration_ms=int(m.duration.seconds() * 1000), status=status)
+
+    def _on_patch_apply_begin(self, m: ev.PatchApplyBegin) -> None:
+        self._by_call[("patch", m.call_id)] = self._add(
+            "patch", call_id=m.call_id, files=file_entries(m.changes), auto_approved=m.auto_approved,
+            stdout="", stderr="", status="applying",
+        )
+
+    def _on_patch_apply_end(self, m: ev.PatchApplyEnd) -> None:
+        block = self._by_call.get(("patch", m.call_id))
+        if block is None:
+            self._on_patch_apply_begin(ev.PatchApplyBegin(call_id=m.call_id, turn_id=m.turn_id, auto_approved=False, changes=m.changes))
+            block = self._by_call[("patch", m.call_id)]
+        files = file_entries(m.changes) if m.changes else block["files"]
+        self._touch(block, files=files, stdout=clip_tail(m.stdout, _TOOL_TEXT_CHARS)[0],
+                    stderr=clip_tail(m.stderr, _TOOL_TEXT_CHARS)[0], status="applied" if m.success else "failed")
+
+    def _on_turn_diff(self, m: ev.TurnDiff) -> None:
+        self._turn_diff = m.unified_diff or None
+
+    def _on_plan_update(self, m: ev.PlanUpdate) -> None:
+        items = [{"step": p.step, "status": p.status} for p in m.plan]
+        if self._plan is None:
+            self._plan = self._add("plan", explanation=m.explanation, items=items)
+        else:
+            self._touch(self._plan, explanation=m.explanation, items=items)
+
+    # --- approvals ----------------------------------------------------------------------
+
+    def _on_exec_approval_request(self, m: ev.ExecApprovalRequest) -> None:
+        self._request(
+            "exec", m.call_id, EXEC_OPTIONS, argv=list(m.command), cwd=m.cwd,
+            parsed_cmd=[p.model_dump(mode="json") for p in m.parsed_cmd], files=[], reason=m.reason, grant_root=None,
+        )
+        command = self._by_call.get(("command", m.call_id))
+        if command is not None and command["status"] == "running":
+            self._touch(command, status="waiting")
+
+    def _on_apply_patch_approval_request(self, m: ev.ApplyPatchApprovalRequest) -> None:
+        self._request(
+            "patch", m.call_id, PATCH_OPTIONS, argv=[], cwd=None, parsed_cmd=[], files=file_entries(m.changes),
+            reason=m.reason, grant_root=m.grant_root,
+        )
+
+    def _request(self, request: str, call_id: str, options: tuple[str, ...], **fields: Any) -> None:
+        previous = self._pending.pop(call_id, None)
+        if previous is not None:
+            self._touch(previous, status="aborted")
+        self._pending[call_id] = self._add(
+            "approval", call_id=call_id, request=request, options=list(options), decision=None, status="pending", **fields
+        )

@@ -1,0 +1,202 @@
+"""The live `%%agent` transcript widget: one anywidget fed with a session's events.
+
+    view = AgentView(on_decision=lambda call_id, decision: ..., on_stop=lambda: ...)
+    view.show()                      # display with a display id (needed for the final update)
+    async for event in session.events():
+        view.feed(event)
+    view.close_turn()                # final sync + the saved output gets the final Markdown
+
+Contract:
+- `feed(event)` reduces the event into a `Transcript` and syncs the `state` trait at most
+  `max_syncs_per_second` times per second (one `loop.call_later` flush per window, on the
+  asyncio loop captured at construction); approval requests and terminal events sync at once.
+  Called from another thread, it hops to that loop. Without a running loop it syncs when a
+  window has passed, and `flush()`/`close_turn()` publish whatever is left.
+- The front end sends custom messages `{"kind": "decision", "call_id", "decision"}` and
+  `{"kind": "stop"}`. A decision is accepted once per pending request (it is recorded in the
+  transcript, which disables its buttons, then `on_decision(call_id, decision)` runs); a stop
+  runs `on_stop()` once per turn. Messages handled off the loop's thread (kernel subshells)
+  are marshalled to the loop with `call_soon_threadsafe`; callbacks always run on the loop.
+- `_repr_mimebundle_` holds the widget view plus `text/markdown` and `text/plain`
+  renderings of the transcript, so a notebook saved without widget state still shows it.
+  `close_turn()` re-publishes the bundle through the display handle from `show()`, so the
+  saved output carries the *final* Markdown (or, with `static=True`, only the Markdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import traitlets
+
+from agent.protocol.events import Event
+
+from .transcript import URGENT_EVENTS, Transcript
+
+STATIC = pathlib.Path(__file__).parent / "static"
+
+DecisionCallback = Callable[[str, str], Any]
+StopCallback = Callable[[], Any]
+
+
+class AgentView(anywidget.AnyWidget):
+    """The transcript widget. Construct it on the kernel's loop (inside a cell or magic)."""
+
+    _esm = STATIC / "agent_view.js"
+    _css = STATIC / "agent_view.css"
+    state = traitlets.Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        *,
+        on_decision: DecisionCallback | None = None,
+        on_stop: StopCallback | None = None,
+        transcript: Transcript | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        max_syncs_per_second: float = 30.0,
+        **kwargs: Any,
+    ):
+        self._transcript = transcript if transcript is not None else Transcript()
+        super().__init__(state=self._transcript.state(), **kwargs)
+        self._on_decision = on_decision
+        self._on_stop = on_stop
+        self._loop = loop if loop is not None else _running_loop()
+        self._interval = 1.0 / max_syncs_per_second
+        self._last_flush = time.monotonic()
+        self._timer: asyncio.TimerHandle | None = None
+        self._handle: Any = None
+        self.on_msg(self._on_custom_msg)
+
+    # --- feeding ------------------------------------------------------------------------
+
+    @property
+    def transcript(self) -> Transcript:
+        return self._transcript
+
+    def feed(self, event: Event) -> None:
+        """Reduce one session event; the widget syncs within one rate window (at once if urgent)."""
+        if not self._on_loop_thread():
+            self._loop.call_soon_threadsafe(self.feed, event)  # type: ignore[union-attr]
+            return
+        self._transcript.apply(event)
+        if event.msg.type in URGENT_EVENTS:
+            self.flush()
+        else:
+            self._schedule_flush()
+
+    def record_decision(self, call_id: str, decision: str) -> None:
+        """Show a decision made elsewhere (e.g. the side panel); `on_decision` is not called."""
+        self._call_on_loop(self._record, call_id, decision)
+
+    def approval_kind(self, call_id: str) -> str | None:
+        """`"exec"` or `"patch"` for a pending approval (to choose ExecApproval or PatchApproval)."""
+        return self._transcript.approval_kind(call_id)
+
+    def flush(self) -> None:
+        """Sync the current transcript state to the front end now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._last_flush = time.monotonic()
+        self.state = self._transcript.state()
+
+    def close_turn(self, *, static: bool = False) -> None:
+        """The turn is over: finish the transcript, sync, and update the displayed output so
+        the saved notebook holds the final Markdown. With `static=True` the output becomes
+        Markdown only and the widget is closed (nothing left that needs widget state)."""
+        self._transcript.close()
+        self.flush()
+        if self._handle is None:
+            return
+        if static:
+            text = self._transcript.to_markdown()
+            self._handle.update({"text/markdown": text, "text/plain": text}, raw=True)
+            self.close()
+        else:
+            self._handle.update(self)
+
+    def show(self) -> Any:
+        """Display the view with a display id and keep the handle (used by `close_turn`)."""
+        from IPython.display import display
+
+        self._handle = display(self, display_id=True)
+        return self._handle
+
+    def to_markdown(self) -> str:
+        return self._transcript.to_markdown()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
+        text = self._transcript.to_markdown()
+        return {**data, "text/markdown": text, "text/plain": text}, metadata
+
+    # --- coalescing ---------------------------------------------------------------------
+
+    def _schedule_flush(self) -> None:
+        if self._timer is not None:
+            return
+        delay = max(0.0, self._last_flush + self._interval - time.monotonic())
+        if self._loop is None or self._loop.is_closed():
+            if delay == 0.0:
+                self.flush()
+            return
+        self._timer = self._loop.call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.flush()
+
+    # --- messages from the front end ----------------------------------------------------
+
+    def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict):
+            self._call_on_loop(self._dispatch, content)
+
+    def _dispatch(self, content: dict[str, Any]) -> None:
+        kind = content.get("kind")
+        if kind == "decision":
+            call_id, decision = content.get("call_id"), content.get("decision")
+            if isinstance(call_id, str) and isinstance(decision, str) and self._record(call_id, decision):
+                self._run_callback(self._on_decision, call_id, decision)
+        elif kind == "stop" and self._transcript.request_stop():
+            self.flush()
+            self._run_callback(self._on_stop)
+
+    def _record(self, call_id: str, decision: str) -> bool:
+        if not self._transcript.record_decision(call_id, decision):
+            return False
+        self.flush()
+        return True
+
+    def _run_callback(self, callback: Callable[..., Any] | None, *args: Any) -> None:
+        if callback is None:
+            return
+        try:
+            callback(*args)
+        except Exception as err:  # noqa: BLE001 - a broken callback must not break the comm handler
+            self._transcript.note("error", f"could not deliver the action to the session: {err!r}")
+            self.flush()
+
+    # --- threads ------------------------------------------------------------------------
+
+    def _on_loop_thread(self) -> bool:
+        return self._loop is None or not self._loop.is_running() or _running_loop() is self._loop
+
+    def _call_on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._on_loop_thread():
+            fn(*args)
+        else:
+            self._loop.call_soon_threadsafe(fn, *args)  # type: ignore[union-attr]
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

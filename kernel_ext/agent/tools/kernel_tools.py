@@ -1,0 +1,30 @@
+"""The kernel-aware tools, built over one `KernelAccess`.
+
+`kernel_tools(access, runner=None)` returns `kernel_variables`, `last_error`,
+`notebook_history` and `run_python` (its runner defaults to a `ThreadedPythonRunner` over
+the access's namespace, formatting results with `access.format_rich`).
+"""
+
+from __future__ import annotations
+
+from .base import Tool
+from .kernel_access import KernelAccess, PythonRunner
+from .kernel_vars import KernelVariablesTool
+from .last_error import LastErrorTool
+from .notebook_history import NotebookHistoryTool
+from .run_python import RunPythonTool, ThreadedPythonRunner
+
+
+def kernel_tools(access: KernelAccess, runner: PythonRunner | None = None) -> list[Tool]:
+    """The four kernel tools, read-only ones first."""
+    if runner is None:
+        namespace = access.user_namespace()
+        if not isinstance(namespace, dict):
+            raise TypeError("the default runner needs the namespace as a dict; pass a runner")
+        runner = ThreadedPythonRunner(namespace, access.format_rich)
+    return [
+        KernelVariablesTool(access),
+        LastErrorTool(access),
+        NotebookHistoryTool(access),
+        RunPythonTool(access, runner),
+    ]

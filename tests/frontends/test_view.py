@@ -1,0 +1,242 @@
+"""The live widget, constructed outside a kernel: coalescing, front-end messages, threads, mimebundle."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from agent.frontends.view import AgentView
+from agent.protocol import events as ev
+from IPython.core.interactiveshell import InteractiveShell
+
+from .events import begin, configured, event
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+class Recorder:
+    """Counts state syncs (trait notifications and `send_state` calls) and callback invocations."""
+
+    def __init__(self, view: AgentView):
+        self.syncs = 0
+        self.sent = 0
+        self.decisions: list[tuple[str, str, int]] = []
+        self.stops = 0
+        view.observe(self._on_state, "state")
+        original = view.send_state
+
+        def send_state(key=None):
+            if key == "state" or (isinstance(key, (list, tuple, set)) and "state" in key):
+                self.sent += 1
+            original(key)
+
+        view.send_state = send_state  # type: ignore[method-assign]
+
+    def _on_state(self, _change) -> None:
+        self.syncs += 1
+
+    def on_decision(self, call_id: str, decision: str) -> None:
+        self.decisions.append((call_id, decision, threading.get_ident()))
+
+    def on_stop(self) -> None:
+        self.stops += 1
+
+
+def make_view(**kwargs) -> tuple[AgentView, Recorder]:
+    holder: dict[str, Recorder] = {}
+    view = AgentView(on_decision=lambda c, d: holder["r"].on_decision(c, d), on_stop=lambda: holder["r"].on_stop(), **kwargs)
+    holder["r"] = Recorder(view)
+    return view, holder["r"]
+
+
+def frontend_message(view: AgentView, content: dict) -> None:
+    """What ipywidgets does with a comm_msg that anywidget's `model.send(content)` produced."""
+    view._handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
+
+
+def approval(call_id: str = "c1") -> list[ev.EventMsg]:
+    return [begin(call_id, ["make", "install"]),
+            ev.ExecApprovalRequest(call_id=call_id, turn_id="1", command=["make", "install"], cwd="/work/repo", reason="writes /usr")]
+
+
+async def test_a_burst_of_5000_deltas_syncs_at_most_about_30_times_per_second():
+    view, rec = make_view()
+    started = time.monotonic()
+    for i in range(5000):
+        view.feed(event(ev.AgentMessageDelta(delta="x")))
+        if i % 100 == 99:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    elapsed = time.monotonic() - started
+    assert 1 <= rec.syncs <= 30 * elapsed + 2, (rec.syncs, elapsed)
+    assert rec.sent == rec.syncs
+    assert view.state["blocks"][0]["text"] == "x" * 5000
+
+
+async def test_a_single_synchronous_burst_is_one_sync():
+    view, rec = make_view()
+    for _ in range(5000):
+        view.feed(event(ev.AgentMessageDelta(delta="y")))
+    assert rec.syncs == 0
+    await asyncio.sleep(0.06)
+    assert rec.syncs == 1 and len(view.state["blocks"][0]["text"]) == 5000
+
+
+async def test_approval_requests_and_terminal_events_sync_at_once():
+    view, rec = make_view()
+    for msg in approval():
+        view.feed(event(msg))
+    assert rec.syncs == 1 and view.state["blocks"][-1]["kind"] == "approval"
+    view.feed(event(ev.TaskComplete()))
+    assert rec.syncs == 2 and view.state["status"]["state"] == "done"
+
+
+async def test_a_decision_message_reaches_on_decision_once_and_disables_the_request():
+    view, rec = make_view()
+    for msg in approval():
+        view.feed(event(msg))
+    assert view.approval_kind("c1") == "exec"
+    frontend_message(view, {"kind": "decision", "call_id": "c1", "decision": "approved"})
+    frontend_message(view, {"kind": "decision", "call_id": "c1", "decision": "denied"})
+    frontend_message(view, {"kind": "decision", "call_id": "nope", "decision": "approved"})
+    frontend_message(view, {"kind": "decision", "call_id": "c1"})
+    frontend_message(view, {"kind": "something else"})
+    assert [(c, d) for c, d, _ in rec.decisions] == [("c1", "approved")]
+    block = view.state["blocks"][-1]
+    assert block["status"] == "decided" and block["decision"] == "approved"  # the JS disables non-pending buttons
+    assert view.state["status"]["state"] == "running"
+
+
+async def test_a_decision_from_another_thread_is_marshalled_to_the_loop():
+    view, rec = make_view()
+    for msg in approval():
+        view.feed(event(msg))
+    loop_thread = threading.get_ident()
+    worker = threading.Thread(target=frontend_message, args=(view, {"kind": "decision", "call_id": "c1", "decision": "abort"}),
+                              name="subshell-test")
+    worker.start()
+    worker.join()
+    assert rec.decisions == []  # not handled on the subshell thread
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if rec.decisions:
+            break
+    assert rec.decisions == [("c1", "abort", loop_thread)]
+    assert view.state["blocks"][0]["status"] == "aborted"
+
+
+async def test_events_fed_from_another_thread_are_reduced_on_the_loop():
+    view, _ = make_view()
+    threading.Thread(target=view.feed, args=(event(ev.TaskComplete()),)).start()
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if view.state["status"]["state"] == "done":
+            break
+    assert view.state["status"]["state"] == "done"
+
+
+async def test_stop_calls_on_stop_once_per_turn():
+    view, rec = make_view()
+    frontend_message(view, {"kind": "stop"})
+    frontend_message(view, {"kind": "stop"})
+    assert rec.stops == 1 and view.state["status"]["stopping"] is True
+    view.feed(event(ev.TurnAborted(reason="interrupted")))
+    frontend_message(view, {"kind": "stop"})
+    assert rec.stops == 1 and view.state["status"]["state"] == "aborted"
+
+
+async def test_a_failing_callback_is_reported_in_the_transcript():
+    def broken(call_id: str, decision: str) -> None:
+        raise RuntimeError("session closed")
+
+    view = AgentView(on_decision=broken)
+    for msg in approval():
+        view.feed(event(msg))
+    frontend_message(view, {"kind": "decision", "call_id": "c1", "decision": "denied"})
+    last = view.state["blocks"][-1]
+    assert last["kind"] == "error" and "session closed" in last["message"]
+
+
+async def test_record_decision_from_elsewhere_does_not_call_back():
+    view, rec = make_view()
+    for msg in approval():
+        view.feed(event(msg))
+    view.record_decision("c1", "approved_for_session")
+    assert rec.decisions == [] and view.state["blocks"][-1]["decision"] == "approved_for_session"
+
+
+async def test_the_mimebundle_has_the_widget_and_text_fallbacks():
+    view, _ = make_view()
+    for msg in [configured(), ev.UserMessage(message="hello"), ev.AgentMessage(message="**hi**")]:
+        view.feed(event(msg))
+    data, metadata = view._repr_mimebundle_()
+    assert set(data) == {WIDGET_MIME, "text/markdown", "text/plain"}
+    assert data[WIDGET_MIME]["model_id"] == view.model_id
+    assert data["text/markdown"] == data["text/plain"] == view.to_markdown()
+    assert "**You:** hello" in data["text/markdown"] and "**hi**" in data["text/markdown"]
+    assert isinstance(metadata, dict)
+
+
+def test_esm_and_css_come_from_the_static_files():
+    view = AgentView()
+    assert "export default { render }" in view._esm
+    assert ".jp-agent-view" in view._css
+
+
+@pytest.fixture
+def shell():
+    """An in-process IPython shell whose display publisher records what would reach the notebook."""
+    sh = InteractiveShell.instance()
+    published: list[dict] = []
+    original = sh.display_pub.publish
+    sh.display_pub.publish = lambda data, metadata=None, **kw: published.append({"data": data, **kw})  # type: ignore[method-assign]
+    yield published
+    sh.display_pub.publish = original  # type: ignore[method-assign]
+    InteractiveShell.clear_instance()
+
+
+async def test_close_turn_publishes_the_final_markdown_into_the_displayed_output(shell):
+    view, _ = make_view()
+    view.show()
+    for msg in [configured(), ev.TaskStarted(), ev.UserMessage(message="run it"), ev.AgentMessageDelta(delta="All done.")]:
+        view.feed(event(msg))
+    view.feed(event(ev.TaskComplete()))
+    view.close_turn()
+    first, final = shell
+    display_id = first["transient"]["display_id"]
+    assert final["transient"]["display_id"] == display_id and final["update"] is True
+    assert set(final["data"]) == {WIDGET_MIME, "text/markdown", "text/plain"}
+    assert "All done." in final["data"]["text/markdown"] and "*Done · " in final["data"]["text/markdown"]
+    assert "All done." not in first["data"]["text/markdown"]
+
+
+async def test_close_turn_static_leaves_only_markdown_and_closes_the_widget(shell):
+    view, _ = make_view()
+    view.show()
+    view.feed(event(ev.AgentMessage(message="Bye.")))
+    view.close_turn(static=True)
+    final = shell[-1]
+    assert set(final["data"]) == {"text/markdown", "text/plain"} and "Bye." in final["data"]["text/markdown"]
+    assert "*Aborted (closed)" in final["data"]["text/markdown"]  # no task_complete arrived
+    assert view.comm is None
+
+
+def test_without_a_running_loop_close_turn_still_publishes_everything():
+    view, rec = make_view()
+    for _ in range(10):
+        view.feed(event(ev.AgentMessageDelta(delta="z")))
+    view.close_turn()
+    assert view.state["blocks"][0]["text"] == "z" * 10 and rec.syncs >= 1
+
+
+def test_the_transcript_module_stays_pure():
+    code = (
+        "import sys, agent.frontends.transcript, agent.frontends.transcript_markdown, agent.frontends.text_view;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'IPython', 'ipywidgets', 'anywidget', 'traitlets', 'ipykernel'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
