@@ -1,9 +1,34 @@
 """kernel-agent: a coding agent that lives inside the Jupyter/IPython kernel.
 
-Importing `agent` is cheap: nothing heavy (httpx, pydantic models, IPython) is imported
-until it is used.
+`%load_ext agent` registers the `%%agent` / `%agent` magics; `agent.Agent(...).run(...)`
+is the Python API. Importing `agent` is cheap: nothing heavy (httpx, pydantic models,
+IPython, widgets) is imported until it is used.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["Agent", "__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def load_ipython_extension(ip: Any) -> None:
+    from agent.frontends.extension import load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    from agent.frontends.extension import unload
+
+    unload(ip)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Agent":
+        from agent.frontends.python_api import Agent
+
+        return Agent
+    raise AttributeError(f"module 'agent' has no attribute {name!r}")

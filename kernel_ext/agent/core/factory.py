@@ -54,8 +54,9 @@ SKIPPED_LINES = "Skipped {n} damaged line(s) of the session file (e.g. a write c
 
 
 def open_session(config: Config, *, env: Mapping[str, str] | None = None, conversation_id: str | None = None,
-                 source: str = "cli", **session_kw: Any) -> Session:
-    """A new, recorded session on the running event loop. Raises SetupError."""
+                 source: str = "cli", notebook: str | None = None, **session_kw: Any) -> Session:
+    """A new, recorded session on the running event loop. Raises SetupError.
+    `notebook` (its path) is recorded so the notebook can find its session again."""
     from .rollout import RolloutRecorder
 
     conversation_id = conversation_id or str(uuid.uuid4())
@@ -63,7 +64,7 @@ def open_session(config: Config, *, env: Mapping[str, str] | None = None, conver
     if "rollout" not in session_kw:
         session_kw["rollout"] = _recorder(lambda: RolloutRecorder.create(
             config.home, conversation_id, cwd=config.cwd, source=source, model_provider=config.model_provider_id,
-            redact=keys.redact))
+            redact=keys.redact, notebook=notebook))
     return _build(config, env, keys, conversation_id=conversation_id, **session_kw)
 
 

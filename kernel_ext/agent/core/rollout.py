@@ -86,10 +86,12 @@ class RolloutRecorder:
     @classmethod
     def create(cls, home: Path, conversation_id: str, *, cwd: Path, source: str = "cli", model_provider: str | None = None,
                instructions: str | None = None, redact: Redact | None = None,
-               forked_from: str | None = None) -> RolloutRecorder:
+               forked_from: str | None = None, notebook: str | None = None) -> RolloutRecorder:
         """A new rollout for `conversation_id` under `<home>/sessions`."""
         now = datetime.now(timezone.utc)
         extra = {"forked_from": forked_from} if forked_from else {}
+        if notebook:
+            extra["notebook"] = notebook
         meta = session_meta(conversation_id, cwd=cwd, source=source, model_provider=model_provider,
                             instructions=instructions, now=now, **extra)
         return cls(rollout_path(home, conversation_id, now), meta=meta, redact=redact)

@@ -43,9 +43,12 @@ class SessionSummary:
     first_user_message: str
     """Its first line, cut to PREVIEW_CHARS characters."""
     model_provider: str | None
+    notebook: str | None = None
+    """The notebook the session belongs to, when it was started from one."""
 
 
-def list_sessions(home: Path, *, cwd: Path | None = None, limit: int = 50, provider: str | None = None) -> list[SessionSummary]:
+def list_sessions(home: Path, *, cwd: Path | None = None, limit: int = 50, provider: str | None = None,
+                  notebook: str | None = None) -> list[SessionSummary]:
     """Recorded sessions, newest first (see the module docstring)."""
     wanted_cwd = str(Path(cwd).resolve()) if cwd is not None else None
     found: list[SessionSummary] = []
@@ -54,6 +57,8 @@ def list_sessions(home: Path, *, cwd: Path | None = None, limit: int = 50, provi
         if summary is None or (wanted_cwd is not None and summary.cwd != wanted_cwd):
             continue
         if provider is not None and (summary.model_provider or DEFAULT_PROVIDER) != provider:
+            continue
+        if notebook is not None and summary.notebook != notebook:
             continue
         found.append(summary)
         if len(found) >= limit:
@@ -127,6 +132,7 @@ def summarize(path: Path) -> SessionSummary | None:
         id=str(meta.get("id") or _uuid(path)),
         path=path, created=_created(meta, path), updated=datetime.fromtimestamp(mtime, timezone.utc),
         cwd=meta.get("cwd"), first_user_message=preview(first), model_provider=meta.get("model_provider"),
+        notebook=meta.get("notebook"),
     )
 
 
