@@ -41,7 +41,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 import httpx
 from httpx_sse import EventSource, SSEError
 
-from agent import __version__
+from agent._version import __version__
 from agent.protocol.events import Credits, RateLimitSnapshot, RateLimitWindow
 
 from .backoff import BASE_DELAY_S, backoff_delay

@@ -233,7 +233,7 @@ def default_redact(home: Path, env: Mapping[str, str] | None = None, extra: Iter
 def session_meta(conversation_id: str, *, cwd: Path, source: str, model_provider: str | None,
                  instructions: str | None = None, now: datetime | None = None, **extra: Any) -> dict[str, Any]:
     """The first line's payload (spec §9.1)."""
-    from agent import __version__
+    from agent._version import __version__
 
     meta: dict[str, Any] = {
         "id": conversation_id, "timestamp": utc_timestamp(now), "cwd": str(cwd), "originator": ORIGINATOR,

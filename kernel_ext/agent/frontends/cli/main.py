@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(rewrite_exec_resume(sys.argv[1:] if argv is None else argv))
     if args.version:
-        from agent import __version__
+        from agent._version import __version__
 
         print(f"kernel-agent {__version__}")
         return 0
