@@ -7,24 +7,44 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench schema lint clean venv sysdeps
+# The JupyterLab side panel (labextension/) is built by `pip install` (hatch-jupyter-builder
+# runs jlpm) when Node is present; without Node the install is Python-only and says so.
+NODE   := $(shell command -v node 2>/dev/null)
+LABEXT_OUT  := kernel_ext/agent/labextension/package.json
+LABEXT_SRC  := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json labextension/yarn.lock
+LABEXT_SHARE := $(VENV)/share/jupyter/labextensions/kernel-agent
+ifeq ($(NODE),)
+export HATCH_JUPYTER_BUILDER_SKIP_NPM := 1
+endif
+
+.PHONY: run test bench schema lint clean venv sysdeps labextension
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@[ -n "$(NODE)" ] || echo "kernel-agent: node not found: skipping the JupyterLab side panel build (Python-only install; its jest and browser tests skip)."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,lab]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: venv
+# Rebuild the panel when its sources changed since the install, and refresh the copy
+# JupyterLab loads (pip's editable install copied it into the venv).
+labextension: venv
+	@if [ -z "$(NODE)" ]; then echo "kernel-agent: node not found: the side panel is not built."; \
+	elif [ ! -f $(LABEXT_OUT) ] || [ -n "$$(find $(LABEXT_SRC) -newer $(LABEXT_OUT) 2>/dev/null)" ]; then \
+	  cd labextension && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm install && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm build && cd .. && \
+	  rm -rf $(LABEXT_SHARE) && cp -r kernel_ext/agent/labextension $(LABEXT_SHARE) && cp labextension/install.json $(LABEXT_SHARE)/; \
+	fi
+
+run: venv labextension
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/quickstart.ipynb --ServerApp.ip=127.0.0.1
 
 sysdeps:
 	bash .ci/sysdeps
 
-test: sysdeps venv
+test: sysdeps venv labextension
 	$(BIN)/pytest
 
 bench: venv
@@ -32,6 +52,8 @@ bench: venv
 
 schema: venv
 	$(PY) -m agent schema --out labextension/schema/protocol.schema.json
+	@if [ -n "$(NODE)" ] && [ -d labextension/node_modules ]; then cd labextension && node scripts/gen-protocol.js src/protocol.ts; \
+	else echo "kernel-agent: node or labextension/node_modules missing: labextension/src/protocol.ts not regenerated."; fi
 
 lint: venv
 	$(BIN)/lint-imports

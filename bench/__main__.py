@@ -6,7 +6,10 @@ import importlib
 import sys
 import time
 
-BENCHES = ["import_time", "streaming", "apply_patch", "sandbox", "prompt_assembly", "resume"]
+BENCHES = [
+    "import_time", "streaming", "apply_patch", "sandbox", "prompt_assembly", "resume",
+    "load_ext", "kernel_responsiveness", "widget_streaming",
+]
 
 
 def main(argv: list[str]) -> int:

@@ -314,6 +314,13 @@ class ScriptedServer:
         with self._lock:
             return len(self._queue)
 
+    def clear(self) -> int:
+        """Drop every reply still queued (a shared server between tests); returns how many."""
+        with self._lock:
+            dropped = len(self._queue)
+            self._queue.clear()
+            return dropped
+
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
         with self._seen:
             if not self._seen.wait_for(lambda: len(self.requests) >= n, timeout):

@@ -26,6 +26,12 @@ def unload_ipython_extension(ip: Any) -> None:
     unload(ip)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab side panel (`jupyter labextension develop` reads this; pip
+    installs it as shared data under share/jupyter/labextensions/kernel-agent)."""
+    return [{"src": "labextension", "dest": "kernel-agent"}]
+
+
 def __getattr__(name: str) -> Any:
     if name == "Agent":
         from agent.frontends.python_api import Agent

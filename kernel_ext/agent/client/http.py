@@ -368,6 +368,11 @@ def _status_text(status: int) -> str:
 # --- reading the stream -------------------------------------------------------------------
 
 
+YIELD_EVERY_S = 0.005
+"""Longest stretch the reader runs without giving the event loop to others (the kernel's
+own messages, widget syncs): a fast stream must not make the notebook sluggish."""
+
+
 async def iter_sse_data(response: httpx.Response, idle_timeout_s: float) -> AsyncIterator[str]:
     """Each SSE event's `data` (events without data are skipped). See the module doc."""
     content_type = response.headers.get("content-type", "")
@@ -378,8 +383,13 @@ async def iter_sse_data(response: httpx.Response, idle_timeout_s: float) -> Asyn
         return
     events = EventSource(response).aiter_sse()
     watchdog = IdleWatchdog(idle_timeout_s)
+    loop = asyncio.get_running_loop()
+    resumed = loop.time()
     try:
         while True:
+            if loop.time() - resumed > YIELD_EVERY_S:  # buffered data never suspends: let others run
+                await asyncio.sleep(0)
+                resumed = loop.time()
             try:
                 event = await events.__anext__()
             except StopAsyncIteration:

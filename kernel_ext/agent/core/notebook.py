@@ -13,16 +13,35 @@ from .session import Session
 
 
 def add_kernel_tools(session: Session, shell: Any) -> list[str]:
-    """Register kernel_variables, last_error, run_python and notebook_history."""
+    """Register kernel_variables, last_error, run_python, notebook_history and notebook_edit
+    (the last one works only while a JupyterLab side panel sets its `frontend`)."""
     from agent.tools.kernel_access import IPythonKernelAccess
     from agent.tools.kernel_tools import kernel_tools
+    from agent.tools.notebook_edit import NotebookEditTool
 
     added = []
-    for tool in kernel_tools(IPythonKernelAccess(shell)):
+    for tool in [*kernel_tools(IPythonKernelAccess(shell)), NotebookEditTool()]:
         if session.tools.get(tool.name) is None:
             session.tools.register(tool)
             added.append(tool.name)
     return added
+
+
+def set_notebook_frontend(session: Session, frontend: Any) -> bool:
+    """Point the session's `notebook_edit` tool at a front end (None: detach); False if the
+    session has no such tool."""
+    tool = session.tools.get("notebook_edit")
+    if tool is None:
+        return False
+    tool.frontend = frontend  # type: ignore[attr-defined]
+    return True
+
+
+def sandbox_mechanism() -> str:
+    """The sandbox commands would run under here (`bubblewrap`, `landlock` or `none`)."""
+    from agent.exec.sandbox import probe_mechanism
+
+    return probe_mechanism().mechanism
 
 
 def last_turn_diff(session: Session) -> str:

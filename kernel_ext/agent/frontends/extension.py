@@ -1,8 +1,9 @@
 """Loading and unloading the IPython extension (`%load_ext agent`).
 
-Loading registers the magics and the `%%agent --wait` input transformer, nothing else:
-no session, no network, no widget until the first `%%agent` cell. Unloading stops the
-session (its running turn and tools) and removes both again.
+Loading registers the magics, the `%%agent --wait` input transformer and the JupyterLab
+side panel's comm targets, nothing else: no session, no network, no widget until the first
+`%%agent` cell or panel message. Unloading stops the session (its running turn and tools)
+and removes them all again.
 """
 
 from __future__ import annotations
@@ -27,11 +28,17 @@ def wait_transformer(lines: list[str]) -> list[str]:
 
 def load(ip: Any) -> None:
     from .magics import AgentMagics
+    from .notebook_agent import in_kernel
 
     if "AgentMagics" in ip.magics_manager.registry:
         return
-    ip.register_magics(AgentMagics(ip))
-    ip.input_transformers_cleanup.append(wait_transformer)
+    magics = AgentMagics(ip)
+    ip.register_magics(magics)
+    if in_kernel(ip):  # elsewhere `%%agent` runs in the foreground anyway, --wait or not
+        ip.input_transformers_cleanup.append(wait_transformer)
+    from .panel_bridge import attach_panel  # the JupyterLab side panel's comm targets
+
+    attach_panel(ip, magics)
 
 
 def unload(ip: Any) -> None:
@@ -40,5 +47,10 @@ def unload(ip: Any) -> None:
         ip.input_transformers_cleanup.remove(wait_transformer)
     for kind in ("line", "cell"):
         ip.magics_manager.magics[kind].pop("agent", None)
+    if magics is not None:
+        from .panel_bridge import detach_panel
+
+        detach_panel(magics)
     if magics is not None and magics.agent.session is not None:
         magics.run_async(magics.agent.close())
+

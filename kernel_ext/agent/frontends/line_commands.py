@@ -70,7 +70,12 @@ def _context_left(info: ev.TokenUsageInfo | None) -> str:
 
 
 def cmd_new(magics: Any, args: list[str]) -> None:
-    magics.run_async(magics.agent.close())
+    from .notebook_agent import in_kernel
+
+    if in_kernel(magics.shell):
+        magics.agent.close_soon()  # forgotten now, so a cell right after can't reuse it
+    else:
+        magics.run_async(magics.agent.close())
     show(magics, "Started a new conversation: the next `%%agent` cell begins it.")
 
 
@@ -247,7 +252,7 @@ def cmd_compact(magics: Any, args: list[str]) -> None:
     session = agent.ensure_session()
     view = show_view(on_decision=agent.decide, on_stop=agent.stop)
     sub_id = session.submit(ops.Compact())
-    agent.views[sub_id] = agent.last_view = view
+    agent.track_view(sub_id, view)
 
 
 def cmd_stop(magics: Any, args: list[str]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import shlex
 import sys
 from typing import Any
@@ -94,7 +95,7 @@ class AgentMagics(Magics):
             self._foreground(self.run_foreground(cell, args))
             return
         if args.new:
-            self._schedule(self.agent.close())
+            self.agent.close_soon()
         if args.wait:  # reached only if the transformer did not rewrite the cell
             from IPython.core.error import UsageError
 
@@ -105,7 +106,7 @@ class AgentMagics(Magics):
         from agent.core.errors import SetupError
 
         try:
-            return self.agent.start_turn(cell, options(args), make_view=show_view)
+            return self.agent.start_turn(cell.strip(), options(args), make_view=show_view)
         except SetupError as err:
             show_setup_error(str(err))
             return ""
@@ -113,6 +114,10 @@ class AgentMagics(Magics):
     async def run_wait(self, line: str, cell: str) -> None:
         """`%%agent --wait`: start the turn, then await its end (interrupt = stop)."""
         args = parse_cell_line(line)
+        if not cell.strip():
+            from IPython.core.error import UsageError
+
+            raise UsageError("Write your request on the lines below %%agent.")
         if args.new:
             await self.agent.close()
         sub_id = self.start(cell, args)
@@ -124,6 +129,9 @@ class AgentMagics(Magics):
             self.agent.stop()
             await asyncio.shield(self.agent.wait(sub_id))
             raise KeyboardInterrupt from None
+        if sub_id in self.agent.interrupted:  # the loop's SIGINT handler stopped the turn
+            self.agent.interrupted.discard(sub_id)
+            raise KeyboardInterrupt
 
     async def run_foreground(self, cell: str, args: argparse.Namespace) -> None:
         from .text_view import TextView
@@ -137,10 +145,12 @@ class AgentMagics(Magics):
     def start_text(self, cell: str, args: argparse.Namespace, view_class: Any) -> str:
         from agent.core.errors import SetupError
 
+        header = self.agent.session is None  # the session line is printed once per session
         try:
-            return self.agent.start_turn(cell, options(args), make_view=lambda **kw: TextAdapter(view_class, **kw))
+            return self.agent.start_turn(
+                cell.strip(), options(args), make_view=lambda **kw: TextAdapter(view_class, header=header, **kw))
         except SetupError as err:
-            print(f"kernel-agent: {err}", file=sys.stderr)
+            print(f"kernel-agent can't start: {err}\n\n{SETUP_HELP}", file=sys.stderr)
             return ""
 
     @line_magic("agent")
@@ -155,7 +165,19 @@ class AgentMagics(Magics):
     def _foreground(self, coro: Any) -> Any:
         if self._foreground_loop is None:
             self._foreground_loop = asyncio.new_event_loop()
+            atexit.register(self._close_foreground)
         return self._foreground_loop.run_until_complete(coro)
+
+    def _close_foreground(self) -> None:
+        """At exit (terminal IPython, plain Python): stop the session and its tools."""
+        loop = self._foreground_loop
+        if loop is None or loop.is_closed() or loop.is_running():
+            return
+        try:
+            if self.agent.session is not None:
+                loop.run_until_complete(self.agent.close())
+        finally:
+            loop.close()
 
     def run_async(self, coro: Any) -> Any:
         """Run a coroutine now: scheduled on the kernel's loop, or in the foreground loop."""
@@ -180,12 +202,15 @@ def show_view(**callbacks: Any) -> Any:
 class TextAdapter:
     """Gives TextView the view interface the notebook agent drives."""
 
-    def __init__(self, view_class: Any, *, on_decision: Any, on_stop: Any):
+    def __init__(self, view_class: Any, *, on_decision: Any, on_stop: Any, header: bool = True):
         self.view = view_class(on_decision=on_decision)
         self._kinds: dict[str, str] = {}
+        self._header = header
 
     def feed(self, event: Any) -> None:
         kind = event.msg.type
+        if kind == "session_configured" and not self._header:
+            return
         if kind in ("exec_approval_request", "apply_patch_approval_request"):
             self._kinds[event.msg.call_id] = "patch" if kind.startswith("apply") else "exec"
         self.view.handle(event)

@@ -5,7 +5,8 @@
 
 `run()` works in plain Python and inside Jupyter alike: the session lives on a private
 event loop in a background thread, so it never fights the caller's loop. `await
-agent.arun(...)` runs on the caller's loop instead (don't mix the two on one Agent).
+agent.arun(...)` runs on the caller's loop instead (don't mix the two on one Agent;
+`async with Agent(...)` / `await agent.aclose()` shut such a session down).
 Successive calls continue the same conversation. Approvals default to `never` (nothing
 can be asked); pass `on_approval(request) -> "approved" | "denied" | ...` to decide.
 """
@@ -80,11 +81,23 @@ class Agent:
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._session = None
 
+    async def aclose(self) -> None:
+        """`close()` for an Agent used with `arun` (its session lives on the caller's loop)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.shutdown()
+
     def __enter__(self) -> Agent:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Agent:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def _ensure_session(self) -> Any:
         if self._session is None:

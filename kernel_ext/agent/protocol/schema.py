@@ -1,6 +1,7 @@
 """The protocol's JSON Schema, for the TypeScript side (pure: builds a dict).
 
-`protocol_schema()` covers `Submission`, `Event` and the exec `--json` thread events.
+`protocol_schema()` covers `Submission`, `Event`, the exec `--json` thread events and the
+side panel's comm messages (protocol/panel.py).
 `kernel-agent schema` writes it; a test checks the checked-in copy is current.
 """
 
@@ -20,6 +21,7 @@ def protocol_schema() -> dict[str, Any]:
     from .events import Event
     from .items import ResponseItem
     from .ops import Submission
+    from .panel import PanelCommand, PanelMessage
     from .thread import ThreadEvent
 
     class ThreadEventLine(RootModel[ThreadEvent]):
@@ -28,7 +30,13 @@ def protocol_schema() -> dict[str, Any]:
     class HistoryItem(RootModel[ResponseItem]):
         pass
 
-    roots = [Submission, Event, ThreadEventLine, HistoryItem]
+    class PanelCommandMessage(RootModel[PanelCommand]):
+        """Side panel -> kernel (comm `agent.panel.commands`)."""
+
+    class PanelEventMessage(RootModel[PanelMessage]):
+        """Kernel -> side panel (comm `agent.panel.events`)."""
+
+    roots = [Submission, Event, ThreadEventLine, HistoryItem, PanelCommandMessage, PanelEventMessage]
     _, schema = models_json_schema([(m, "validation") for m in roots], ref_template="#/$defs/{model}")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID

@@ -470,7 +470,12 @@ function render({ model, el }) {
   const ctx = { model, ui: uiStateFor(model), offset: 0, status: {} };
   const list = h("div", { class: "jp-agent-blocks" });
   const diffSlot = h("div", { class: "jp-agent-turn-diff" });
-  const footer = h("div", { class: "jp-agent-footer" });
+  // The footer's Stop button is one element for the view's life: re-creating it on every
+  // state sync (up to ~30/s while streaming) would detach it between mousedown and mouseup
+  // and lose the click.
+  const footerItems = h("div", { class: "jp-agent-footer-items" });
+  const stopButton = h("button", { class: "jp-agent-btn jp-agent-stop", type: "button", hidden: true, onclick: onStop }, "Stop");
+  const footer = h("div", { class: "jp-agent-footer" }, footerItems, stopButton);
   el.append(h("div", { class: "jp-agent-view" }, list, diffSlot, footer));
   const drawn = new Map(); // block id -> {rev, node}
   let lastDiff = null;
@@ -522,9 +527,10 @@ function render({ model, el }) {
     const active = ACTIVE.has(s.state);
     if (!active) ctx.ui.stopSent = false;
     const stopping = s.stopping || ctx.ui.stopSent;
-    const stop = active
-      ? h("button", { class: "jp-agent-btn jp-agent-stop", type: "button", disabled: stopping, onclick: onStop }, stopping ? "Stopping\u2026" : "Stop")
-      : null;
+    stopButton.hidden = !active;
+    stopButton.disabled = stopping;
+    const stopLabel = stopping ? "Stopping\u2026" : "Stop";
+    if (stopButton.textContent !== stopLabel) stopButton.textContent = stopLabel;
     const label = (STATE_LABELS[s.state] || s.state || "") + (s.reason ? ` (${s.reason})` : "");
     const items = [
       h("span", { class: `jp-agent-state jp-agent-state-${s.state}` }, active ? h("span", { class: "jp-agent-spinner" }) : null, label),
@@ -534,15 +540,15 @@ function render({ model, el }) {
       s.model ? h("span", {}, s.model) : null,
       s.sandbox ? h("span", {}, `sandbox: ${s.sandbox}${s.sandbox_mechanism ? ` (${s.sandbox_mechanism})` : ""}`) : null,
     ];
-    footer.replaceChildren(h("div", { class: "jp-agent-footer-items" }, items), stop || "");
+    footerItems.replaceChildren(...items.filter(Boolean));
     tick();
   }
 
-  function onStop(e) {
-    if (ctx.ui.stopSent) return;
+  function onStop() {
+    if (ctx.ui.stopSent || stopButton.hidden) return;
     ctx.ui.stopSent = true;
-    e.currentTarget.disabled = true;
-    e.currentTarget.textContent = "Stopping\u2026";
+    stopButton.disabled = true;
+    stopButton.textContent = "Stopping\u2026";
     model.send({ kind: "stop" });
   }
 

@@ -1,0 +1,361 @@
+"""The side panel's wire: JupyterLab panel <-> kernel, over two comms (pure models).
+
+The panel opens two comms on the kernel (see frontends/panel_bridge.py for why two):
+
+* `agent.panel.commands` carries `PanelCommand`s from the panel. The kernel never sends on
+  it, so ipykernel keeps routing it to the panel's subshell (panel traffic does not wait
+  behind a busy cell).
+* `agent.panel.events` carries `PanelMessage`s from the kernel: status, the transcript (the
+  very state `frontends/transcript.py` builds for the cell widget, sent as patches), the
+  recorded sessions, notices, and `notebook_edit` requests the front end must carry out.
+
+`TranscriptState` and its blocks describe what `Transcript.state()` returns; a test
+validates real reducer output against this schema, and the TypeScript types are generated
+from it (labextension/src/protocol.ts).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
+
+from .policy import AskForApproval, ReviewDecision
+
+PANEL_PROTOCOL_VERSION = 1
+COMMANDS_TARGET = "agent.panel.commands"
+EVENTS_TARGET = "agent.panel.events"
+
+
+# --- the transcript state (what the cell widget and the panel both render) ----------------
+
+
+class FileEntry(TypedDict):
+    path: str
+    change: Literal["add", "delete", "update"]
+    move_path: str | None
+    diff: str
+    omitted_lines: int
+
+
+class PlanEntry(TypedDict):
+    step: str
+    status: Literal["pending", "in_progress", "completed"]
+
+
+class UserBlock(TypedDict):
+    id: str
+    kind: Literal["user"]
+    rev: int
+    text: str
+    images: int
+
+
+class AgentBlock(TypedDict):
+    id: str
+    kind: Literal["agent"]
+    rev: int
+    text: str
+    streaming: bool
+
+
+class ReasoningBlock(TypedDict):
+    id: str
+    kind: Literal["reasoning"]
+    rev: int
+    text: str
+    streaming: bool
+    raw: bool
+
+
+class CommandBlock(TypedDict):
+    id: str
+    kind: Literal["command"]
+    rev: int
+    call_id: str
+    argv: list[str]
+    cwd: str
+    source: str | None
+    parsed_cmd: list[dict[str, Any]]
+    output: str
+    truncated_bytes: int
+    exit_code: int | None
+    duration_ms: int | None
+    status: Literal["waiting", "running", "ok", "failed", "declined", "aborted"]
+
+
+class ToolBlock(TypedDict):
+    id: str
+    kind: Literal["tool"]
+    rev: int
+    call_id: str
+    name: str
+    arguments: str
+    output: str
+    omitted_chars: int
+    success: bool | None
+    duration_ms: int | None
+    status: Literal["running", "ok", "failed", "aborted"]
+
+
+class PatchBlock(TypedDict):
+    id: str
+    kind: Literal["patch"]
+    rev: int
+    call_id: str
+    files: list[FileEntry]
+    auto_approved: bool
+    stdout: str
+    stderr: str
+    status: Literal["applying", "applied", "failed", "aborted"]
+
+
+class PlanBlock(TypedDict):
+    id: str
+    kind: Literal["plan"]
+    rev: int
+    explanation: str | None
+    items: list[PlanEntry]
+
+
+class ApprovalBlock(TypedDict):
+    id: str
+    kind: Literal["approval"]
+    rev: int
+    call_id: str
+    request: Literal["exec", "patch"]
+    argv: list[str]
+    cwd: str | None
+    parsed_cmd: list[dict[str, Any]]
+    files: list[FileEntry]
+    reason: str | None
+    grant_root: str | None
+    options: list[ReviewDecision]
+    decision: ReviewDecision | None
+    status: Literal["pending", "decided", "aborted"]
+
+
+class ErrorBlock(TypedDict):
+    id: str
+    kind: Literal["error"]
+    rev: int
+    message: str
+    info: Any
+    http_status: int | None
+
+
+class StreamErrorBlock(TypedDict):
+    id: str
+    kind: Literal["stream_error"]
+    rev: int
+    message: str
+    retry_in_ms: int | None
+    at: float
+    count: int
+
+
+class NoticeBlock(TypedDict):
+    id: str
+    kind: Literal["notice"]
+    rev: int
+    level: Literal["info", "warning"]
+    message: str
+
+
+TranscriptBlock = Annotated[
+    Union[UserBlock, AgentBlock, ReasoningBlock, CommandBlock, ToolBlock, PatchBlock, PlanBlock, ApprovalBlock,
+          ErrorBlock, StreamErrorBlock, NoticeBlock],
+    Field(discriminator="kind"),
+]
+
+
+class TranscriptStatus(TypedDict):
+    state: Literal["idle", "running", "waiting_for_approval", "done", "aborted", "error"]
+    reason: str | None
+    stopping: bool
+    started_at: float
+    ended_at: float | None
+    now: float
+    elapsed_s: float
+    tokens_used: int
+    context_window: int | None
+    context_left_percent: int | None
+    model: str | None
+    provider: str | None
+    approval_policy: str | None
+    sandbox: str | None
+    sandbox_mechanism: str | None
+    cwd: str | None
+    session_id: str | None
+
+
+class TranscriptState(TypedDict):
+    version: int
+    seq: int
+    blocks: list[TranscriptBlock]
+    turn_diff: str | None
+    status: TranscriptStatus
+
+
+# --- panel -> kernel ------------------------------------------------------------------------
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PanelHello(_Msg):
+    """First message: the kernel answers with `status` and a full `transcript`."""
+
+    type: Literal["hello"] = "hello"
+    protocol_version: int = PANEL_PROTOCOL_VERSION
+
+
+class PanelUserInput(_Msg):
+    """What the user typed: starts a turn (or joins the running one)."""
+
+    type: Literal["user_input"] = "user_input"
+    text: str
+
+
+class PanelDecision(_Msg):
+    """An approval decision; shared with every cell widget showing the same request."""
+
+    type: Literal["decision"] = "decision"
+    call_id: str
+    decision: ReviewDecision
+
+
+class PanelInterrupt(_Msg):
+    type: Literal["interrupt"] = "interrupt"
+
+
+class PanelNewSession(_Msg):
+    type: Literal["new_session"] = "new_session"
+
+
+class PanelListSessions(_Msg):
+    type: Literal["list_sessions"] = "list_sessions"
+
+
+class PanelResumeSession(_Msg):
+    """Resume a recorded session by id (None: the last one for this notebook or folder)."""
+
+    type: Literal["resume_session"] = "resume_session"
+    session_id: str | None = None
+
+
+class PanelSetOptions(_Msg):
+    """Change the model and/or approval policy for this and later turns."""
+
+    type: Literal["set_options"] = "set_options"
+    model: str | None = None
+    approval_policy: AskForApproval | None = None
+
+
+class NotebookEditResult(_Msg):
+    """The front end's answer to a `notebook_edit_request`: first `received` (the panel
+    shows it; sent at once, so a request nobody sees fails fast), then the outcome."""
+
+    type: Literal["notebook_edit_result"] = "notebook_edit_result"
+    request_id: str
+    status: Literal["received", "applied", "rejected", "failed"]
+    message: str = ""
+    """What happened, for the model (e.g. the cell's outputs after a run)."""
+
+
+PanelCommand = Annotated[
+    Union[PanelHello, PanelUserInput, PanelDecision, PanelInterrupt, PanelNewSession, PanelListSessions,
+          PanelResumeSession, PanelSetOptions, NotebookEditResult],
+    Field(discriminator="type"),
+]
+panel_command_adapter: TypeAdapter[PanelCommand] = TypeAdapter(PanelCommand)
+
+
+# --- kernel -> panel ------------------------------------------------------------------------
+
+
+class PanelStatus(_Msg):
+    """The kernel's agent: which session, model, policies and sandbox."""
+
+    type: Literal["status"] = "status"
+    protocol_version: int = PANEL_PROTOCOL_VERSION
+    version: str
+    session_id: str | None
+    running: bool
+    model: str
+    provider: str
+    approval_policy: AskForApproval
+    approval_policies: list[AskForApproval]
+    sandbox: str
+    sandbox_mechanism: str | None
+    cwd: str
+    notebook: str | None
+    notebook_edit: bool
+    """The session offers the `notebook_edit` tool (carried out by this panel)."""
+
+
+class TranscriptPatch(_Msg):
+    """The transcript since the last patch: `order` lists every block id, `blocks` holds
+    the blocks that are new or whose `rev` moved. `reset` means: forget what you have."""
+
+    type: Literal["transcript"] = "transcript"
+    session_id: str | None
+    reset: bool
+    seq: int
+    order: list[str]
+    blocks: list[TranscriptBlock]
+    turn_diff: str | None
+    status: TranscriptStatus
+
+
+class SessionSummary(_Msg):
+    id: str
+    started: str
+    first_user_message: str
+
+
+class SessionList(_Msg):
+    type: Literal["sessions"] = "sessions"
+    sessions: list[SessionSummary]
+
+
+class PanelNotice(_Msg):
+    type: Literal["notice"] = "notice"
+    level: Literal["info", "warning", "error"]
+    message: str
+
+
+NotebookEditAction = Literal["insert", "replace", "delete", "run"]
+
+
+class NotebookEditRequest(_Msg):
+    """Ask the front end to edit the live notebook model. It shows a per-cell diff with
+    Accept / Reject first, then answers with `notebook_edit_result`."""
+
+    type: Literal["notebook_edit_request"] = "notebook_edit_request"
+    request_id: str
+    action: NotebookEditAction
+    index: int | None = None
+    """The cell's 0-based position (for insert: the position the new cell takes)."""
+    cell_id: str | None = None
+    source: str | None = None
+    cell_type: Literal["code", "markdown", "raw"] = "code"
+    run: bool = False
+    """After an insert or replace, run the cell and report its outputs."""
+
+
+class NotebookEditCancel(_Msg):
+    """The request is void (the turn was stopped or it timed out): drop its Accept / Reject."""
+
+    type: Literal["notebook_edit_cancel"] = "notebook_edit_cancel"
+    request_id: str
+
+
+PanelMessage = Annotated[
+    Union[PanelStatus, TranscriptPatch, SessionList, PanelNotice, NotebookEditRequest, NotebookEditCancel],
+    Field(discriminator="type"),
+]
+panel_message_adapter: TypeAdapter[PanelMessage] = TypeAdapter(PanelMessage)
+transcript_state_adapter: TypeAdapter[TranscriptState] = TypeAdapter(TranscriptState)

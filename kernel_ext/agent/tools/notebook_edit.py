@@ -1,0 +1,116 @@
+"""`notebook_edit`: insert, replace, delete or run a cell of the live notebook.
+
+The edit is carried out by the JupyterLab side panel through the notebook's live model
+(never by rewriting the `.ipynb` on disk): the tool sends a request to the front end and
+waits for its answer. The panel shows the change as a per-cell diff with Accept / Reject
+first, so the user's Accept is the approval; a Reject goes back to the model as
+"rejected by user". A run reports the cell's outputs.
+
+The front end is reached through `NotebookFrontend` (set on the tool as `frontend` by the
+panel bridge when a panel attaches; None without one). No panel, a panel that does not
+answer in time, or a stopped turn each give the model a clear message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from .base import ToolCall, ToolContext, ToolResult, function_spec
+from .errors import RespondToModel
+
+ACTIONS = ("insert", "replace", "delete", "run")
+CELL_TYPES = ("code", "markdown", "raw")
+DEFAULT_TIMEOUT_S = 600.0
+"""How long the user has to Accept / Reject (and a run to finish) before the call fails."""
+
+NO_FRONTEND = (
+    "notebook_edit is unavailable: no JupyterLab side panel is attached to this kernel. "
+    "Ask the user to open the kernel-agent panel (command palette: 'Open the agent panel'), "
+    "or describe the change so they can make it."
+)
+REJECTED = "notebook_edit rejected by user"
+
+DESCRIPTION = (
+    "Edits the user's open notebook through JupyterLab (the live document, never the file on disk). "
+    "Actions: insert (a new cell at `index`), replace (the source of the cell at `index` or with `cell_id`), "
+    "delete (that cell), run (execute that code cell). With run=true an insert or replace also runs the cell. "
+    "The user sees a diff and accepts or rejects each change. Returns what happened and, for runs, the "
+    "cell's outputs. Cell positions are 0-based; use notebook_history to see executed cells."
+)
+
+
+class NotebookFrontend(Protocol):
+    """The panel end that performs edits (implemented by frontends/panel_bridge.py)."""
+
+    @property
+    def connected(self) -> bool:
+        """True while at least one panel is attached."""
+
+    async def request_edit(self, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Send a `notebook_edit_request` (fields of protocol.panel.NotebookEditRequest without
+        `type`/`request_id`); return the `{"status", "message"}` answer. Raises TimeoutError."""
+
+
+class NotebookEditTool:
+    name = "notebook_edit"
+    supports_parallel = False
+
+    def __init__(self, frontend: NotebookFrontend | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):
+        self.frontend = frontend
+        self.timeout_s = timeout_s
+
+    def spec(self) -> dict[str, Any]:
+        props = {
+            "action": {"type": "string", "enum": list(ACTIONS), "description": "What to do."},
+            "index": {"type": "integer", "description": "0-based cell position (insert: where the new cell goes; default: the end)."},
+            "cell_id": {"type": "string", "description": "The target cell's id (instead of index)."},
+            "source": {"type": "string", "description": "The new cell source (insert, replace)."},
+            "cell_type": {"type": "string", "enum": list(CELL_TYPES), "description": "For insert: the cell type (default code)."},
+            "run": {"type": "boolean", "description": "insert/replace: also run the cell and return its outputs."},
+        }
+        return function_spec(self.name, DESCRIPTION, props, ["action"])
+
+    async def handle(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        request = parse_request(call)
+        frontend = self.frontend
+        if frontend is None or not frontend.connected:
+            raise RespondToModel(NO_FRONTEND)
+        try:
+            answer = await frontend.request_edit(request, self.timeout_s)
+        except TimeoutError:
+            raise RespondToModel(
+                f"notebook_edit timed out after {self.timeout_s:.0f} s: the user did not accept or reject the change "
+                "(or the cell did not finish running)."
+            ) from None
+        status, message = answer.get("status"), str(answer.get("message") or "")
+        if status == "applied":
+            return ToolResult(message or "done")
+        if status == "rejected":
+            return ToolResult(REJECTED + (f": {message}" if message else ""), success=False)
+        return ToolResult(f"notebook_edit failed: {message or 'unknown error'}", success=False)
+
+
+def parse_request(call: ToolCall) -> dict[str, Any]:
+    """The validated request fields; bad arguments go back to the model."""
+    args = call.json_arguments()
+    action = args.get("action")
+    if action not in ACTIONS:
+        raise RespondToModel(f"failed to parse function arguments: `action` must be one of {', '.join(ACTIONS)}")
+    index, cell_id, source = args.get("index"), args.get("cell_id"), args.get("source")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+        raise RespondToModel("failed to parse function arguments: `index` must be a non-negative integer")
+    if cell_id is not None and not isinstance(cell_id, str):
+        raise RespondToModel("failed to parse function arguments: `cell_id` must be a string")
+    if action in ("insert", "replace") and not isinstance(source, str):
+        raise RespondToModel(f"failed to parse function arguments: {action} needs `source` (a string)")
+    if action != "insert" and index is None and not cell_id:
+        raise RespondToModel(f"failed to parse function arguments: {action} needs `index` or `cell_id`")
+    cell_type = args.get("cell_type", "code")
+    if cell_type not in CELL_TYPES:
+        raise RespondToModel("failed to parse function arguments: `cell_type` must be code, markdown or raw")
+    run = args.get("run", action == "run")
+    return {
+        "action": action, "index": index, "cell_id": cell_id or None,
+        "source": source if action in ("insert", "replace") else None,
+        "cell_type": cell_type, "run": bool(run) or action == "run",
+    }

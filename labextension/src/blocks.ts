@@ -1,0 +1,340 @@
+// DOM renderers for transcript blocks: a port of the cell widget's agent_view.js (same
+// markup, same `jp-agent-` classes, same stylesheet), so a transcript looks the same in
+// the panel and in a cell. Blocks are keyed by id and redrawn only when their rev moves.
+
+import type { ApprovalBlock, CommandBlock, FileEntry, PatchBlock, PlanBlock, ToolBlock } from './protocol';
+import type { Decision, TranscriptBlock } from './model';
+import { fmtBytes, fmtMs, highlight, renderMarkdown, shellJoin } from './render';
+
+export const BUTTON_LABELS: Record<string, string> = {
+  approved: 'Approve',
+  approved_for_session: 'Approve for session',
+  denied: 'Deny',
+  abort: 'Abort'
+};
+const DECISION_LABELS: Record<string, string> = {
+  approved: 'Approved',
+  approved_for_session: 'Approved for this session',
+  denied: 'Denied',
+  abort: 'Aborted the turn'
+};
+const COMMAND_STATUS: Record<string, string> = {
+  waiting: 'waiting for approval',
+  running: 'running',
+  ok: 'succeeded',
+  failed: 'failed',
+  declined: 'declined',
+  aborted: 'aborted'
+};
+const ICONS: Record<string, string> = {
+  ok: '\u2713',
+  failed: '\u2717',
+  declined: '\u2298',
+  aborted: '\u2298',
+  waiting: '?',
+  applied: '\u2713'
+};
+
+export interface IRenderContext {
+  /** <details> open states that survive redraws, by key. */
+  open: Map<string, boolean>;
+  /** call_id -> decision sent from this panel, not yet confirmed. */
+  sentDecisions: ReadonlyMap<string, Decision>;
+  decide(callId: string, decision: Decision): void;
+  /** Buttons under each code block of an agent message. */
+  codeActions: ICodeAction[];
+}
+
+export interface ICodeAction {
+  label: string;
+  className: string;
+  title: string;
+  run(code: string, lang: string): void;
+}
+
+type Child = Node | string | null | undefined | false | Child[];
+
+export function h(tag: string, props: Record<string, unknown> | null, ...children: Child[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) {
+      continue;
+    }
+    if (key === 'class') {
+      el.className = String(value);
+    } else if (key === 'html') {
+      el.innerHTML = String(value); // only ever output of escapeHtml-based renderers
+    } else if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2), value as EventListener);
+    } else {
+      el.setAttribute(key, value === true ? '' : String(value));
+    }
+  }
+  const append = (child: Child): void => {
+    if (Array.isArray(child)) {
+      child.forEach(append);
+    } else if (child !== null && child !== undefined && child !== false && child !== '') {
+      el.append(typeof child === 'string' ? child : child);
+    }
+  };
+  children.forEach(append);
+  return el;
+}
+
+export function details(ctx: IRenderContext, key: string, defaultOpen: boolean, summary: Child, ...content: Child[]): HTMLElement {
+  const el = h('details', { class: 'jp-agent-details' }, h('summary', {}, summary), ...content) as HTMLDetailsElement;
+  el.open = ctx.open.has(key) ? (ctx.open.get(key) as boolean) : defaultOpen;
+  el.addEventListener('toggle', () => ctx.open.set(key, el.open));
+  return el;
+}
+
+function statusIcon(status: string): HTMLElement {
+  const running = status === 'running' || status === 'applying';
+  return h(
+    'span',
+    { class: `jp-agent-icon jp-agent-icon-${status}`, title: status },
+    running ? h('span', { class: 'jp-agent-spinner' }) : ICONS[status] || ''
+  );
+}
+
+export function codePre(code: string, lang: string, scrollKey?: string): HTMLElement {
+  return h('pre', { class: `jp-agent-code jp-agent-lang-${lang}`, 'data-scroll-key': scrollKey, html: highlight(code, lang) });
+}
+
+function meta(...parts: (string | null | undefined)[]): HTMLElement | null {
+  const shown = parts.filter(p => p !== null && p !== undefined && p !== '');
+  return shown.length ? h('div', { class: 'jp-agent-meta' }, shown.join(' \u00B7 ')) : null;
+}
+
+function renderUser(b: Extract<TranscriptBlock, { kind: 'user' }>): HTMLElement {
+  return h(
+    'div',
+    { class: 'jp-agent-block jp-agent-user' },
+    h('div', { class: 'jp-agent-label' }, 'You'),
+    h('div', { class: 'jp-agent-user-text' }, b.text),
+    b.images ? meta(`+${b.images} image${b.images === 1 ? '' : 's'}`) : null
+  );
+}
+
+function renderAgent(b: Extract<TranscriptBlock, { kind: 'agent' }>, ctx: IRenderContext): HTMLElement {
+  const body = h('div', { class: 'jp-agent-markdown', html: renderMarkdown(b.text) });
+  if (!b.streaming && ctx.codeActions.length) {
+    body.querySelectorAll('pre.jp-agent-code').forEach(pre => {
+      const code = pre.textContent ?? '';
+      const lang = (pre as HTMLElement).dataset.lang ?? '';
+      const bar = h(
+        'div',
+        { class: 'jp-agent-code-actions' },
+        ctx.codeActions.map(a =>
+          h('button', { class: `jp-agent-btn jp-agent-code-action ${a.className}`, type: 'button', title: a.title, onclick: () => a.run(code, lang) }, a.label)
+        )
+      );
+      pre.after(bar);
+    });
+  }
+  return h('div', { class: `jp-agent-block jp-agent-agent${b.streaming ? ' jp-agent-streaming' : ''}` }, body);
+}
+
+function renderReasoning(b: Extract<TranscriptBlock, { kind: 'reasoning' }>, ctx: IRenderContext): HTMLElement {
+  const label = (b.raw ? 'Raw reasoning' : 'Thinking') + (b.streaming ? '\u2026' : '');
+  return h(
+    'div',
+    { class: 'jp-agent-block jp-agent-reasoning' },
+    details(ctx, b.id, false, label, h('div', { class: 'jp-agent-markdown', html: renderMarkdown(b.text) }))
+  );
+}
+
+function parsedSummary(parsed: Record<string, unknown>[]): string {
+  return (parsed || [])
+    .map(p => {
+      if (p.type === 'read') {
+        return `read ${p.name || p.path || ''}`;
+      }
+      if (p.type === 'list_files') {
+        return `list ${p.path || '.'}`;
+      }
+      if (p.type === 'search') {
+        return `search ${p.query ? JSON.stringify(p.query) : ''}${p.path ? ' in ' + p.path : ''}`;
+      }
+      return null;
+    })
+    .filter(Boolean)
+    .join(', ');
+}
+
+function renderCommand(b: CommandBlock): HTMLElement {
+  const head = h(
+    'div',
+    { class: 'jp-agent-head' },
+    statusIcon(b.status),
+    h('code', { class: 'jp-agent-argv', html: highlight('$ ' + shellJoin(b.argv), 'console') })
+  );
+  const exit = b.exit_code !== null ? `exit ${b.exit_code}` : null;
+  const info = meta(COMMAND_STATUS[b.status] || b.status, b.cwd ? `in ${b.cwd}` : null, parsedSummary(b.parsed_cmd), exit, fmtMs(b.duration_ms));
+  const cut = b.truncated_bytes ? h('div', { class: 'jp-agent-note' }, `\u2026 ${fmtBytes(b.truncated_bytes)} of earlier output not shown`) : null;
+  const out = b.output ? h('pre', { class: 'jp-agent-output', 'data-scroll-key': `${b.id}:out` }, b.output) : null;
+  return h('div', { class: `jp-agent-block jp-agent-command jp-agent-command-${b.status}` }, head, info, cut, out);
+}
+
+function renderTool(b: ToolBlock): HTMLElement {
+  const head = h('div', { class: 'jp-agent-head' }, statusIcon(b.status), h('span', { class: 'jp-agent-label' }, 'Tool'), h('code', {}, b.name));
+  const args = b.arguments ? h('pre', { class: 'jp-agent-output jp-agent-args' }, b.arguments) : null;
+  const out = b.output ? h('pre', { class: 'jp-agent-output', 'data-scroll-key': `${b.id}:out` }, b.output) : null;
+  return h('div', { class: `jp-agent-block jp-agent-tool jp-agent-tool-${b.status}` }, head, args, meta(b.status, fmtMs(b.duration_ms)), out);
+}
+
+function renderFile(entry: FileEntry, ctx: IRenderContext, key: string, defaultOpen: boolean): HTMLElement {
+  const target = entry.move_path ? ` \u2192 ${entry.move_path}` : '';
+  const summary = h('span', {}, h('span', { class: `jp-agent-badge jp-agent-badge-${entry.change}` }, entry.change), ` ${entry.path}${target}`);
+  const cut = entry.omitted_lines ? h('div', { class: 'jp-agent-note' }, `\u2026 ${entry.omitted_lines} more lines not shown`) : null;
+  return details(ctx, key, defaultOpen, summary, codePre(entry.diff, 'diff', `${key}:diff`), cut);
+}
+
+function renderPatch(b: PatchBlock, ctx: IRenderContext): HTMLElement {
+  const titles: Record<string, string> = { applying: 'Applying patch', applied: 'Patch applied', failed: 'Patch failed', aborted: 'Patch aborted' };
+  const head = h(
+    'div',
+    { class: 'jp-agent-head' },
+    statusIcon(b.status),
+    h('span', { class: 'jp-agent-label' }, titles[b.status] || 'Patch'),
+    b.auto_approved ? h('span', { class: 'jp-agent-meta' }, ' (auto-approved)') : null
+  );
+  const files = (b.files || []).map((f, n) => renderFile(f, ctx, `${b.id}:f${n}`, b.files.length <= 3));
+  const err = b.status === 'failed' && b.stderr ? h('pre', { class: 'jp-agent-output jp-agent-error-text' }, b.stderr) : null;
+  return h('div', { class: `jp-agent-block jp-agent-patch jp-agent-patch-${b.status}` }, head, err, files);
+}
+
+function renderPlan(b: PlanBlock): HTMLElement {
+  const marks: Record<string, string> = { completed: '\u2611', in_progress: '\u25B6', pending: '\u2610' };
+  const items = (b.items || []).map(it =>
+    h('li', { class: `jp-agent-plan-${it.status}` }, h('span', { class: 'jp-agent-plan-mark' }, marks[it.status] || ''), ' ', it.step)
+  );
+  return h(
+    'div',
+    { class: 'jp-agent-block jp-agent-plan' },
+    h('div', { class: 'jp-agent-label' }, 'Plan'),
+    b.explanation ? h('div', { class: 'jp-agent-meta' }, b.explanation) : null,
+    h('ul', { class: 'jp-agent-plan-list' }, items)
+  );
+}
+
+function renderApproval(b: ApprovalBlock, ctx: IRenderContext): HTMLElement {
+  const sent = ctx.sentDecisions.get(b.call_id);
+  const pending = b.status === 'pending' && sent === undefined;
+  const what =
+    b.request === 'exec'
+      ? [codePre('$ ' + shellJoin(b.argv), 'console'), meta(b.cwd ? `in ${b.cwd}` : null)]
+      : (b.files || []).map((f, n) => renderFile(f, ctx, `${b.id}:f${n}`, true));
+  const root = b.grant_root ? h('div', { class: 'jp-agent-note' }, `Also grants write access to ${b.grant_root}`) : null;
+  const reason = b.reason ? h('blockquote', { class: 'jp-agent-reason' }, b.reason) : null;
+  const buttons = h(
+    'div',
+    { class: 'jp-agent-buttons' },
+    (b.options || []).map(opt =>
+      h(
+        'button',
+        {
+          class: `jp-agent-btn jp-agent-btn-${opt}`,
+          type: 'button',
+          disabled: !pending,
+          'data-decision': opt,
+          onclick: () => ctx.decide(b.call_id, opt)
+        },
+        BUTTON_LABELS[opt] || opt
+      )
+    )
+  );
+  let verdict: HTMLElement | null = null;
+  if (b.status === 'decided' && b.decision) {
+    verdict = h('div', { class: `jp-agent-verdict jp-agent-verdict-${b.decision}` }, DECISION_LABELS[b.decision] || b.decision);
+  } else if (b.status === 'aborted') {
+    verdict = h('div', { class: 'jp-agent-verdict jp-agent-verdict-abort' }, 'Aborted before a decision');
+  }
+  const title = b.request === 'exec' ? 'Run this command?' : 'Apply this patch?';
+  return h(
+    'div',
+    { class: `jp-agent-block jp-agent-approval jp-agent-approval-${b.status}` },
+    h('div', { class: 'jp-agent-label' }, title),
+    what,
+    root,
+    reason,
+    b.status === 'pending' ? buttons : verdict
+  );
+}
+
+function renderError(b: Extract<TranscriptBlock, { kind: 'error' }>): HTMLElement {
+  const code = b.http_status ? ` (HTTP ${b.http_status})` : '';
+  return h('div', { class: 'jp-agent-block jp-agent-error' }, h('strong', {}, `Error${code}: `), b.message);
+}
+
+function renderStreamError(b: Extract<TranscriptBlock, { kind: 'stream_error' }>): HTMLElement {
+  const retryAt = b.retry_in_ms !== null ? b.at + b.retry_in_ms / 1000 : null;
+  return h(
+    'div',
+    { class: 'jp-agent-block jp-agent-stream-error' },
+    b.message,
+    retryAt !== null ? h('span', { class: 'jp-agent-countdown', 'data-retry-at': retryAt }) : null
+  );
+}
+
+function renderNotice(b: Extract<TranscriptBlock, { kind: 'notice' }>): HTMLElement {
+  return h('div', { class: `jp-agent-block jp-agent-notice jp-agent-notice-${b.level}` }, b.message);
+}
+
+export function renderBlock(b: TranscriptBlock, ctx: IRenderContext): HTMLElement {
+  let el: HTMLElement;
+  switch (b.kind) {
+    case 'user':
+      el = renderUser(b);
+      break;
+    case 'agent':
+      el = renderAgent(b, ctx);
+      break;
+    case 'reasoning':
+      el = renderReasoning(b, ctx);
+      break;
+    case 'command':
+      el = renderCommand(b);
+      break;
+    case 'tool':
+      el = renderTool(b);
+      break;
+    case 'patch':
+      el = renderPatch(b, ctx);
+      break;
+    case 'plan':
+      el = renderPlan(b);
+      break;
+    case 'approval':
+      el = renderApproval(b, ctx);
+      break;
+    case 'error':
+      el = renderError(b);
+      break;
+    case 'stream_error':
+      el = renderStreamError(b);
+      break;
+    case 'notice':
+      el = renderNotice(b);
+      break;
+    default:
+      el = h('div', { class: 'jp-agent-block' });
+  }
+  el.dataset.blockId = b.id;
+  return el;
+}
+
+/** Keep <pre> scroll positions (or stick to the end) when a node is replaced. */
+export function keepScroll(oldNode: HTMLElement | null, newNode: HTMLElement): void {
+  const saved = new Map<string, { top: number; atEnd: boolean }>();
+  if (oldNode) {
+    oldNode.querySelectorAll<HTMLElement>('[data-scroll-key]').forEach(p =>
+      saved.set(p.dataset.scrollKey as string, { top: p.scrollTop, atEnd: p.scrollHeight - p.scrollTop - p.clientHeight < 8 })
+    );
+    oldNode.replaceWith(newNode);
+  }
+  newNode.querySelectorAll<HTMLElement>('[data-scroll-key]').forEach(p => {
+    const s = saved.get(p.dataset.scrollKey as string);
+    p.scrollTop = !s || s.atEnd ? p.scrollHeight : s.top;
+  });
+}

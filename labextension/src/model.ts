@@ -1,0 +1,326 @@
+// The panel's model: kernel messages in, view state out; user actions out as commands.
+//
+// The transcript itself is reduced in the kernel (agent/frontends/transcript.py, the same
+// reducer the cell widget shows) and arrives as patches: the model only merges them by
+// block id and rev. It adds what is local to the panel: the connection state, decisions
+// and a stop sent but not yet confirmed (so buttons disable at once), notices, the list of
+// recorded sessions, and the notebook edits waiting for Accept / Reject.
+//
+// No JupyterLab imports: the kernel link is an `ITransport`, so jest can drive the model.
+
+import type {
+  ApprovalBlock,
+  NotebookEditRequest,
+  PanelCommandMessage,
+  PanelEventMessage,
+  PanelStatus,
+  SessionSummary,
+  TranscriptPatch,
+  TranscriptStatus
+} from './protocol';
+
+export type TranscriptBlock = TranscriptPatch['blocks'][number];
+export type Decision = ApprovalBlock['options'][number];
+export type ApprovalPolicy = PanelStatus['approval_policy'];
+
+export interface ITransport {
+  send(command: PanelCommandMessage): void;
+}
+
+export type ConnectionState =
+  | 'idle' // no notebook
+  | 'connecting' // waiting for the kernel
+  | 'loading' // running `%load_ext agent` silently
+  | 'ready'
+  | 'unavailable' // not a Python kernel / no kernel
+  | 'error';
+
+export interface INotice {
+  id: number;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export interface IPendingEdit {
+  request: NotebookEditRequest;
+  busy: boolean;
+}
+
+export const ACTIVE_STATES = new Set<TranscriptStatus['state']>(['running', 'waiting_for_approval']);
+const MAX_NOTICES = 5;
+
+export interface IViewState {
+  connection: ConnectionState;
+  connectionMessage: string;
+  status: PanelStatus | null;
+  sessionId: string | null;
+  blocks: readonly TranscriptBlock[];
+  turnDiff: string | null;
+  turn: TranscriptStatus | null;
+  /** A turn is running (or waiting for an approval). */
+  active: boolean;
+  stopping: boolean;
+  canSend: boolean;
+  /** call_id -> the decision this panel sent that the kernel has not confirmed yet. */
+  sentDecisions: ReadonlyMap<string, Decision>;
+  notices: readonly INotice[];
+  sessions: readonly SessionSummary[] | null;
+  edits: readonly IPendingEdit[];
+}
+
+export class PanelModel {
+  constructor(transport?: ITransport) {
+    this._transport = transport ?? null;
+  }
+
+  set transport(value: ITransport | null) {
+    this._transport = value;
+  }
+
+  /** Bumped on every change (renderers compare it). */
+  get version(): number {
+    return this._version;
+  }
+
+  onChange(listener: () => void): () => void {
+    this._listeners.add(listener);
+    return () => this._listeners.delete(listener);
+  }
+
+  state(): IViewState {
+    const turn = this._turn;
+    const active = turn !== null && ACTIVE_STATES.has(turn.state);
+    return {
+      connection: this._connection,
+      connectionMessage: this._connectionMessage,
+      status: this._status,
+      sessionId: this._sessionId,
+      blocks: this._order.map(id => this._blocks.get(id)).filter((b): b is TranscriptBlock => b !== undefined),
+      turnDiff: this._turnDiff,
+      turn,
+      active,
+      stopping: active && (this._stopSent || (turn?.stopping ?? false)),
+      canSend: this._connection === 'ready',
+      sentDecisions: this._sentDecisions,
+      notices: this._notices,
+      sessions: this._sessions,
+      edits: this._edits
+    };
+  }
+
+  // --- from the kernel ---------------------------------------------------------------------
+
+  setConnection(state: ConnectionState, message = ''): void {
+    this._connection = state;
+    this._connectionMessage = message;
+    if (state !== 'ready') {
+      this._edits = [];
+    }
+    this._changed();
+  }
+
+  handle(message: PanelEventMessage): void {
+    switch (message.type) {
+      case 'status':
+        this._status = message;
+        this._connection = 'ready';
+        this._connectionMessage = '';
+        break;
+      case 'transcript':
+        this._applyPatch(message);
+        break;
+      case 'sessions':
+        this._sessions = message.sessions;
+        break;
+      case 'notice':
+        this._notices = [...this._notices, { id: ++this._noticeId, level: message.level, message: message.message }].slice(
+          -MAX_NOTICES
+        );
+        break;
+      case 'notebook_edit_request':
+        this._edits = [...this._edits.filter(e => e.request.request_id !== message.request_id), { request: message, busy: false }];
+        this._send({ type: 'notebook_edit_result', request_id: message.request_id, status: 'received', message: '' });
+        break;
+      case 'notebook_edit_cancel':
+        this._edits = this._edits.filter(e => e.request.request_id !== message.request_id);
+        break;
+      default:
+        return;
+    }
+    this._changed();
+  }
+
+  private _applyPatch(patch: TranscriptPatch): void {
+    if (patch.reset) {
+      this._blocks.clear();
+      this._sentDecisions = new Map();
+      this._stopSent = false;
+    }
+    for (const block of patch.blocks) {
+      this._blocks.set(block.id, block);
+      if (block.kind === 'approval' && block.status !== 'pending') {
+        this._forgetDecision(block.call_id);
+      }
+    }
+    this._order = patch.order;
+    const keep = new Set(patch.order);
+    for (const id of [...this._blocks.keys()]) {
+      if (!keep.has(id)) {
+        this._blocks.delete(id);
+      }
+    }
+    this._sessionId = patch.session_id;
+    this._turnDiff = patch.turn_diff;
+    this._turn = patch.status;
+    if (!ACTIVE_STATES.has(patch.status.state)) {
+      this._stopSent = false;
+    }
+  }
+
+  private _forgetDecision(callId: string): void {
+    if (this._sentDecisions.has(callId)) {
+      const next = new Map(this._sentDecisions);
+      next.delete(callId);
+      this._sentDecisions = next;
+    }
+  }
+
+  // --- user actions ------------------------------------------------------------------------
+
+  /** Send a prompt; false when it was not sent (blank, or not connected). */
+  sendPrompt(text: string): boolean {
+    if (!text.trim() || this._connection !== 'ready') {
+      return false;
+    }
+    return this._send({ type: 'user_input', text });
+  }
+
+  /** Decide a pending approval once; false if it is not pending here or already sent. */
+  decide(callId: string, decision: Decision): boolean {
+    const block = this._approval(callId);
+    if (block === null || block.status !== 'pending' || this._sentDecisions.has(callId) || !block.options.includes(decision)) {
+      return false;
+    }
+    if (!this._send({ type: 'decision', call_id: callId, decision })) {
+      return false;
+    }
+    this._sentDecisions = new Map(this._sentDecisions).set(callId, decision);
+    this._changed();
+    return true;
+  }
+
+  /** Ask the kernel to stop the running turn (once per turn). */
+  stop(): boolean {
+    const s = this.state();
+    if (!s.active || s.stopping) {
+      return false;
+    }
+    if (!this._send({ type: 'interrupt' })) {
+      return false;
+    }
+    this._stopSent = true;
+    this._changed();
+    return true;
+  }
+
+  newSession(): boolean {
+    return this._send({ type: 'new_session' });
+  }
+
+  listSessions(): boolean {
+    return this._send({ type: 'list_sessions' });
+  }
+
+  resume(sessionId: string | null): boolean {
+    this._sessions = null;
+    this._changed();
+    return this._send({ type: 'resume_session', session_id: sessionId });
+  }
+
+  closeSessionList(): void {
+    this._sessions = null;
+    this._changed();
+  }
+
+  setModel(model: string): boolean {
+    const name = model.trim();
+    if (!name || name === this._status?.model) {
+      return false;
+    }
+    return this._send({ type: 'set_options', model: name });
+  }
+
+  setApprovalPolicy(policy: ApprovalPolicy): boolean {
+    if (policy === this._status?.approval_policy) {
+      return false;
+    }
+    return this._send({ type: 'set_options', approval_policy: policy });
+  }
+
+  dismissNotice(id: number): void {
+    this._notices = this._notices.filter(n => n.id !== id);
+    this._changed();
+  }
+
+  markEditBusy(requestId: string): void {
+    this._edits = this._edits.map(e => (e.request.request_id === requestId ? { ...e, busy: true } : e));
+    this._changed();
+  }
+
+  /** Answer a notebook edit request (after Accept + apply, or Reject). */
+  resolveEdit(requestId: string, status: 'applied' | 'rejected' | 'failed', message = ''): boolean {
+    if (!this._edits.some(e => e.request.request_id === requestId)) {
+      return false;
+    }
+    this._edits = this._edits.filter(e => e.request.request_id !== requestId);
+    this._send({ type: 'notebook_edit_result', request_id: requestId, status, message });
+    this._changed();
+    return true;
+  }
+
+  hello(): boolean {
+    return this._send({ type: 'hello', protocol_version: 1 });
+  }
+
+  private _approval(callId: string): ApprovalBlock | null {
+    for (const block of this._blocks.values()) {
+      if (block.kind === 'approval' && block.call_id === callId && block.status === 'pending') {
+        return block;
+      }
+    }
+    return null;
+  }
+
+  private _send(command: PanelCommandMessage): boolean {
+    if (this._transport === null) {
+      return false;
+    }
+    this._transport.send(command);
+    return true;
+  }
+
+  private _changed(): void {
+    this._version++;
+    for (const listener of [...this._listeners]) {
+      listener();
+    }
+  }
+
+  private _transport: ITransport | null;
+  private _listeners = new Set<() => void>();
+  private _version = 0;
+  private _connection: ConnectionState = 'idle';
+  private _connectionMessage = '';
+  private _status: PanelStatus | null = null;
+  private _sessionId: string | null = null;
+  private _blocks = new Map<string, TranscriptBlock>();
+  private _order: string[] = [];
+  private _turnDiff: string | null = null;
+  private _turn: TranscriptStatus | null = null;
+  private _stopSent = false;
+  private _sentDecisions: Map<string, Decision> = new Map();
+  private _notices: INotice[] = [];
+  private _noticeId = 0;
+  private _sessions: SessionSummary[] | null = null;
+  private _edits: IPendingEdit[] = [];
+}

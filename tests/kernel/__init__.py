@@ -1,0 +1,1 @@
+"""Kernel-level tests: a real ipykernel driven through jupyter_client."""
