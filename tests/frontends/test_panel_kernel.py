@@ -72,7 +72,9 @@ class Panel:
         return [blocks[i] for i in order if i in blocks]
 
     def turn(self) -> dict[str, Any]:
-        return self.messages("transcript")[-1]["status"]
+        """The turn status of the latest transcript patch ({} before the first one)."""
+        found = self.messages("transcript")
+        return found[-1]["status"] if found else {}
 
     def agent_text(self) -> str:
         return "".join(b["text"] for b in self.blocks() if b["kind"] == "agent")
@@ -85,6 +87,7 @@ class Panel:
 def panel(kernel: Kernel) -> Panel:  # noqa: F811 - the fixture imported above
     p = Panel(kernel)
     kernel.wait_for(p.status, what="the panel's first status")
+    kernel.wait_for(lambda: p.messages("transcript"), what="the panel's first transcript")
     return p
 
 
@@ -94,6 +97,7 @@ def test_opening_sends_status_and_an_idle_transcript(kernel, panel):  # noqa: F8
     assert status["model"] == "gpt-4.1" and status["approval_policy"] == "on-request"
     assert status["sandbox_mechanism"] in ("bubblewrap", "landlock", "none")
     assert status["approval_policies"] == ["untrusted", "on-failure", "on-request", "never"]
+    kernel.wait_for(lambda: panel.messages("transcript"), what="the first transcript")
     [first] = panel.messages("transcript")
     assert first["reset"] is True and first["blocks"] == [] and first["status"]["state"] == "idle"
 

@@ -30,12 +30,31 @@ import logging
 import os
 from typing import Any
 
-from agent._version import __version__
-from agent.protocol import panel as wire
-from agent.protocol.events import Event
-from agent.protocol.ops import OverrideTurnContext
+from typing import TYPE_CHECKING
 
-from .transcript import URGENT_EVENTS, Transcript
+from agent._version import __version__
+
+if TYPE_CHECKING:
+    from agent.protocol import panel as wire
+    from agent.protocol.events import Event
+
+    from .transcript import Transcript
+
+# The protocol models are imported on first use, not at `%load_ext` (it must stay cheap).
+COMMANDS_TARGET = "agent.panel.commands"
+EVENTS_TARGET = "agent.panel.events"
+
+
+def _wire() -> Any:
+    from agent.protocol import panel
+
+    return panel
+
+
+def _transcript_module() -> Any:
+    from . import transcript
+
+    return transcript
 
 log = logging.getLogger(__name__)
 APPROVAL_POLICIES = ["untrusted", "on-failure", "on-request", "never"]
@@ -85,14 +104,14 @@ class PanelBridge:
     # --- lifecycle (on the loop) -----------------------------------------------------------
 
     def register(self) -> None:
-        self.comm_manager.register_target(wire.COMMANDS_TARGET, self._open_commands)
-        self.comm_manager.register_target(wire.EVENTS_TARGET, self._open_events)
+        self.comm_manager.register_target(COMMANDS_TARGET, self._open_commands)
+        self.comm_manager.register_target(EVENTS_TARGET, self._open_events)
         self.agent.listeners.append(self)
         if self.agent.session is not None:
             self.session_changed(self.agent.session)
 
     def unregister(self) -> None:
-        for name in (wire.COMMANDS_TARGET, wire.EVENTS_TARGET):
+        for name in (COMMANDS_TARGET, EVENTS_TARGET):
             try:
                 self.comm_manager.unregister_target(name, None)
             except (KeyError, TypeError):
@@ -149,7 +168,7 @@ class PanelBridge:
         config = agent.config()
         session = agent.session
         configured = session.configured.msg if session is not None else None
-        return wire.PanelStatus(
+        return _wire().PanelStatus(
             version=__version__,
             session_id=configured.session_id if configured else None,
             running=bool(session is not None and session.running),
@@ -185,7 +204,7 @@ class PanelBridge:
 
         self._stop_pump()
         self._session = session
-        self.transcript = Transcript() if session is not None else None
+        self.transcript = _transcript_module().Transcript() if session is not None else None
         if session is not None:
             set_notebook_frontend(session, self)
             _replay(self.transcript, session)  # type: ignore[arg-type]
@@ -210,7 +229,7 @@ class PanelBridge:
                 if session is not self._session or self.transcript is None:
                     break
                 self.transcript.apply(event)
-                if event.msg.type in URGENT_EVENTS:
+                if event.msg.type in _transcript_module().URGENT_EVENTS:
                     self.flush()
                     if event.msg.type in ("task_complete", "turn_aborted"):
                         self.publish_status()
@@ -265,7 +284,7 @@ class PanelBridge:
 
     def handle_command(self, data: Any) -> None:
         try:
-            command = wire.panel_command_adapter.validate_python(data)
+            command = _wire().panel_command_adapter.validate_python(data)
         except ValueError as err:
             self.notice("error", f"kernel-agent: a panel message was not understood ({err.__class__.__name__}).")
             return
@@ -326,7 +345,7 @@ class PanelBridge:
              "first_user_message": r.first_user_message}
             for r in rows
         ]
-        self.publish(wire.SessionList.model_validate({"sessions": sessions}).model_dump(mode="json"))
+        self.publish(_wire().SessionList.model_validate({"sessions": sessions}).model_dump(mode="json"))
 
     def _cmd_resume_session(self, command: wire.PanelResumeSession) -> None:
         from agent.core.errors import SetupError
@@ -358,6 +377,8 @@ class PanelBridge:
             agent.defaults.approval_policy = command.approval_policy
         if agent.session is not None:
             config = agent.config()
+            from agent.protocol.ops import OverrideTurnContext
+
             agent.session.submit(OverrideTurnContext(
                 model=config.model, approval_policy=config.approval_policy, sandbox_policy=config.sandbox_policy))
         self.publish_status()
@@ -383,7 +404,7 @@ class PanelBridge:
         received: asyncio.Future[None] = self.loop.create_future()
         result: asyncio.Future[dict[str, Any]] = self.loop.create_future()
         self._edits[request_id] = (received, result)
-        message = wire.NotebookEditRequest(request_id=request_id, **request).model_dump(mode="json")
+        message = _wire().NotebookEditRequest(request_id=request_id, **request).model_dump(mode="json")
         self.publish(message)
         try:
             try:
@@ -424,7 +445,7 @@ def _replay(transcript: Transcript, session: Any) -> None:
     """A resumed session's recorded events (user and agent messages, warnings) first."""
     for payload in getattr(session.configured.msg, "initial_messages", None) or []:
         try:
-            transcript.apply(Event(id="replay", msg=payload))
+            transcript.apply(_event_class()(id="replay", msg=payload))
         except ValueError:
             continue
 
@@ -441,7 +462,7 @@ def _last_session(config: Any) -> Any:
 
 
 def _empty_state() -> dict[str, Any]:
-    state = Transcript().state()
+    state = _transcript_module().Transcript().state()
     state["status"]["state"] = "idle"
     return state
 
@@ -451,3 +472,9 @@ def _current_loop() -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.get_event_loop_policy().get_event_loop()
+
+
+def _event_class() -> Any:
+    from agent.protocol.events import Event
+
+    return Event
