@@ -34,7 +34,9 @@ HISTORY_FILE = "history.jsonl"
 LOCK_TRIES = 10
 LOCK_INTERVAL_S = 0.1
 TRIM_FRACTION = 0.8
-_REOPEN_TRIES = 10
+_REOPEN_TRIES = 200
+"""How often a writer follows a file replaced by trimming before giving up (a livelock
+guard only: under heavy contention the file can be replaced many times in a row)."""
 
 
 def history_path(home: Path) -> Path:
