@@ -74,7 +74,7 @@ class Panel:
     def turn(self) -> dict[str, Any]:
         """The turn status of the latest transcript patch ({} before the first one)."""
         found = self.messages("transcript")
-        return found[-1]["status"] if found else {}
+        return found[-1]["status"] if found else {"state": None}
 
     def agent_text(self) -> str:
         return "".join(b["text"] for b in self.blocks() if b["kind"] == "agent")
