@@ -20,6 +20,7 @@ class FakeCtx:
     exec_settings: ExecSettings = field(default_factory=ExecSettings)
     session_approvals: set = field(default_factory=set)
     sandbox_mechanism: str = "none"
+    hidden_paths: tuple = ()
     events: list = field(default_factory=list)
     pending: list = field(default_factory=list)
     decision: str = "denied"

@@ -156,6 +156,9 @@ class ConfigToml(_Table):
     profiles: dict[str, ConfigProfile] | None = None
     projects: dict[str, ProjectToml] | None = None
     notify: list[str] | None = None
+    sandbox_hidden_paths: list[str] | None = None
+    """Extra paths (beyond credentials and Jupyter's control files) that neither sandboxed
+    commands nor in-process tools may read; `~` is the home directory."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -491,6 +494,8 @@ class Config:
     history_max_bytes: int | None = None
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     notify: tuple[str, ...] = ()
+    sandbox_hidden_paths: tuple[str, ...] = ()
+    """Extra paths hidden from commands and file tools (see agent.exec.hidden)."""
     projects: Mapping[str, TrustLevel] = field(default_factory=dict)
     """Absolute project path -> trust level."""
     warnings: list[str] = field(default_factory=list)
@@ -587,6 +592,7 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
         history_max_bytes=history.max_bytes,
         shell_environment_policy=toml.shell_environment_policy or ShellEnvironmentPolicy(),
         notify=tuple(toml.notify or ()),
+        sandbox_hidden_paths=tuple(toml.sandbox_hidden_paths or ()),
         projects=trust,
         warnings=warnings,
     )

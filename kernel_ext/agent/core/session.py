@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from agent.client.prompt import Prompt
+from agent.exec.hidden import protected_read_paths
 from agent.protocol import events as ev
 from agent.protocol import ops
 from agent.protocol.items import Message, ResponseItem
@@ -101,6 +102,7 @@ class Session:
         self._tool_lock = ReadWriteLock()
         self.session_approvals: set[str] = set()
         self.sandbox_mechanism = sandbox_mechanism or "none"
+        self.hidden_paths = protected_read_paths(config.home, extra=config.sandbox_hidden_paths)
         self._last_diff: TurnDiffTracker | None = None
         self.exec_settings = exec_settings_from(config)
         self._ids = itertools.count(1)

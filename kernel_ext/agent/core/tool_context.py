@@ -59,6 +59,7 @@ class SessionToolContext:
         self.exec_settings = session.exec_settings
         self.session_approvals = session.session_approvals
         self.sandbox_mechanism = session.sandbox_mechanism
+        self.hidden_paths = session.hidden_paths
         self.diff_tracker = ctx.diff or TurnDiffTracker(ctx.cwd)
 
     async def emit(self, msg: ev.EventMsg) -> None:

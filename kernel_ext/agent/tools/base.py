@@ -76,6 +76,9 @@ class ToolContext(Protocol):
     """Baselines of the files this task changed (call `before_change` before writing)."""
     sandbox_mechanism: str
     """`bubblewrap`, `landlock` or `none` (nothing available: every command needs approval)."""
+    hidden_paths: tuple[Path, ...]
+    """Paths nothing the model drives may read (agent.exec.hidden.protected_read_paths):
+    the sandbox hides them from commands, in-process tools refuse them (`read_denial`)."""
 
     async def emit(self, msg: EventMsg) -> None:
         """Send an event to the front ends."""
