@@ -150,14 +150,19 @@ def network_disabled(policy: SandboxPolicy) -> bool:
 
 
 def sandboxed_argv(argv: Sequence[str], policy: SandboxPolicy, cwd: Path, env: Mapping[str, str],
-                   info: SandboxInfo) -> list[str]:
-    """`argv` wrapped for `info.mechanism` under `policy` (see the module docstring)."""
+                   info: SandboxInfo, *, workspace: Path | None = None) -> list[str]:
+    """`argv` wrapped for `info.mechanism` under `policy` (see the module docstring).
+
+    The writable roots come from `workspace` (the session's cwd), never from `cwd` (where
+    this command runs, which the model chooses): a command run in a directory outside
+    the roots sees it read-only. `workspace=None` means the command runs in the workspace.
+    """
     if not argv:
         raise ValueError("empty command")
     if policy.type == "danger-full-access" or info.mechanism == "none":
         return list(argv)
     cwd = Path(os.path.abspath(cwd))
-    roots = effective_writable_roots(policy, cwd, env)
+    roots = effective_writable_roots(policy, Path(os.path.abspath(workspace)) if workspace is not None else cwd, env)
     network = not network_disabled(policy)
     if info.mechanism == "bubblewrap":
         if not info.bwrap_path:

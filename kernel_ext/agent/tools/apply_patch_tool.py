@@ -121,7 +121,7 @@ async def apply_patch_flow(ctx: ToolContext, call_id: str, patch: str, cwd: Any,
     except (PatchParseError, PatchApplyError) as err:
         raise RespondToModel(f"apply_patch verification failed: {err}") from None
     paths = touched_paths(hunks, cwd)
-    roots = effective_writable_roots(ctx.sandbox_policy, cwd, os.environ)
+    roots = effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)  # the session's roots, never the patch's cwd
     all_writable = bool(paths) and all(is_path_writable(p, roots) for p in paths)
     requirement = patch_requirement(ctx.approval_policy, ctx.sandbox_policy, empty=not hunks, all_writable=all_writable)
     proto = to_protocol_changes(changes, cwd)

@@ -161,7 +161,7 @@ class ShellRun:
         argv = req.argv
         if sandboxed:
             info = probe_mechanism(force=ctx.sandbox_mechanism)
-            argv = sandboxed_argv(req.argv, ctx.sandbox_policy, req.cwd, env, info)
+            argv = sandboxed_argv(req.argv, ctx.sandbox_policy, req.cwd, env, info, workspace=ctx.cwd)
         return await run_command(argv, cwd=req.cwd, env=env, timeout_ms=req.timeout_ms, on_output=self._on_output)
 
     async def _on_output(self, stream: str, chunk: bytes) -> None:
