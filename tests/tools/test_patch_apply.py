@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.tools import confined_fs
+
 from agent.tools.patch import apply as apply_mod
 from agent.tools.patch.apply import (
     AddChange,
@@ -413,10 +415,10 @@ def test_failed_write_keeps_the_original_and_cleans_up(tmp_path, monkeypatch):
     f = tmp_path / "f.txt"
     f.write_text("original\n")
 
-    def broken_replace(src, dst):
+    def broken_rename(src, dst, **dir_fds):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(apply_mod.os, "replace", broken_replace)
+    monkeypatch.setattr(confined_fs.os, "rename", broken_rename)
     with pytest.raises(PatchApplyError) as info:
         apply_hunks(parse_patch(wrap("*** Update File: f.txt", "@@", "-original", "+changed")), tmp_path)
     assert info.value.message == f"Failed to write file {f}"

@@ -21,7 +21,7 @@ def test_diff_and_restore(tmp_path):
     assert "new file mode 100644\n--- /dev/null\n+++ b/new.txt\n" in diff
     assert "deleted file mode 100644\n--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n" in diff
 
-    restored = tracker.restore()
+    restored = tracker.restore().restored
     assert sorted(p.name for p in restored) == ["a.txt", "gone.txt", "new.txt"]
     assert (tmp_path / "a.txt").read_text() == "one\ntwo\n"
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640

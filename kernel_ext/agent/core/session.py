@@ -165,13 +165,13 @@ class Session:
         if tracker is None or not tracker.paths:
             await self.emit(sub_id, ev.UndoCompleted(success=False, message="Nothing to undo."))
             return
-        try:
-            restored = await asyncio.to_thread(tracker.restore)
-        except OSError as err:
-            await self.emit(sub_id, ev.UndoCompleted(success=False, message=f"Undo failed: {err}"))
-            return
-        names = ", ".join(tracker._display(p) for p in restored) or "no file needed restoring"
-        await self.emit(sub_id, ev.UndoCompleted(success=True, message=f"Restored: {names}"))
+        result = await asyncio.to_thread(tracker.restore)
+        names = ", ".join(tracker._display(p) for p in result.restored) or "no file needed restoring"
+        message = f"Restored: {names}"
+        if result.refused:
+            refused = "; ".join(f"{tracker._display(p)} ({why})" for p, why in result.refused)
+            message += f". Not restored, unsafe to write: {refused}"
+        await self.emit(sub_id, ev.UndoCompleted(success=not result.refused, message=message))
 
     async def emit_turn_diff(self, ctx: TurnContext) -> None:
         if ctx.diff is not None and ctx.diff.paths:

@@ -4,6 +4,10 @@
     -> safety (paths realpath-checked against the writable roots) -> ask / refuse / auto
     -> re-verify after approval (a file edited meanwhile fails the patch, it is not clobbered)
     -> patch_apply_begin -> baselines for turn_diff -> atomic writes -> patch_apply_end
+
+Every path is checked against the *session's* writable roots (never the roots of a
+directory the model named: an intercepted `cd /elsewhere && apply_patch` gets no more
+than the tool), and checked again where it is written (`_write_guard`, confined_fs).
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
-from agent.exec.roots import effective_writable_roots, is_path_writable
+from agent.exec.roots import WritableRoot, effective_writable_roots, is_path_writable
+from agent.protocol.policy import DangerFullAccess
 from agent.protocol.events import ApplyPatchApprovalRequest, PatchApplyBegin, PatchApplyEnd
 
 from .approval_rules import Forbidden, NeedsApproval, Skip, patch_requirement, patch_session_key
@@ -123,6 +129,7 @@ async def apply_patch_flow(ctx: ToolContext, call_id: str, patch: str, cwd: Any,
     paths = touched_paths(hunks, cwd)
     roots = effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)  # the session's roots, never the patch's cwd
     all_writable = bool(paths) and all(is_path_writable(p, roots) for p in paths)
+    permitted = _write_guard(ctx, roots, paths)
     requirement = patch_requirement(ctx.approval_policy, ctx.sandbox_policy, empty=not hunks, all_writable=all_writable)
     proto = to_protocol_changes(changes, cwd)
     if isinstance(requirement, Forbidden):
@@ -137,10 +144,10 @@ async def apply_patch_flow(ctx: ToolContext, call_id: str, patch: str, cwd: Any,
         if to_protocol_changes(again, cwd) != proto:
             raise RespondToModel("apply_patch verification failed: the files changed while waiting for approval")
     await ctx.emit(PatchApplyBegin(call_id=call_id, turn_id=ctx.turn_id, auto_approved=isinstance(requirement, Skip), changes=proto))
-    ctx.diff_tracker.before_change(paths)
+    ctx.diff_tracker.before_change([p for p in paths if permitted(Path(os.path.realpath(p)))])
     stdout, stderr, code = "", "", 0
     try:
-        stdout = summary_text(await asyncio.to_thread(apply_changes, changes))
+        stdout = summary_text(await asyncio.to_thread(apply_changes, changes, permitted))
     except (PatchApplyError, OSError) as err:
         stderr, code = getattr(err, "message", None) or str(err), 1
     await ctx.emit(PatchApplyEnd(call_id=call_id, turn_id=ctx.turn_id, stdout=stdout, stderr=stderr, success=code == 0, changes=proto))
@@ -149,6 +156,17 @@ async def apply_patch_flow(ctx: ToolContext, call_id: str, patch: str, cwd: Any,
         policy=TruncationPolicy("bytes", ctx.exec_settings.output_byte_budget), style=style,
     )
     return ToolResult(text, success=code == 0)
+
+
+def _write_guard(ctx: ToolContext, roots: list[WritableRoot], paths: list[Any]) -> Callable[[Path], bool]:
+    """What a write may touch when it happens: inside the session's writable roots, or
+    one of this patch's own paths as resolved now (the ones the user saw and approved
+    when they lie outside the roots). `apply_changes` re-resolves each path at write
+    time, so a symlink planted after this check fails the write instead of redirecting it."""
+    if isinstance(ctx.sandbox_policy, DangerFullAccess):
+        return lambda path: True
+    shown = {Path(os.path.realpath(p)) for p in paths}
+    return lambda path: is_path_writable(path, roots) or path in shown
 
 
 async def _ask(ctx: ToolContext, call_id: str, patch: str, cwd: Any, proto: dict[str, Any], reason: str | None) -> bool:

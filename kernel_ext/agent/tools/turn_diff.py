@@ -1,29 +1,49 @@
 """Per-task file baselines: the turn's unified diff, and undo (spec §1.2 turn_diff, §12.4).
 
 `before_change(paths)` snapshots each file the first time a task is about to change it
-(absent files are remembered as absent). `unified_diff()` compares every baseline with
-the file on disk now, git-style. `restore()` puts every baseline back.
+(absent files are remembered as absent), keyed by its resolved path (`realpath`: the file
+apply_patch actually writes; the caller passes only paths it is permitted to write). `unified_diff()` compares every baseline with the file on
+disk now, git-style. `restore()` puts every baseline back.
+
+Restores are confined (confined_fs): each recorded path is written exactly there, with
+no symlink followed on the way and a fresh exclusive temp file, so a command that later
+replaced a directory with a symlink to somewhere else, or planted a symlink where a temp
+file would go, cannot redirect the write. A path that has become unsafe (a component is
+now a symlink or not a directory, or `permitted` refuses it) is left alone and reported
+in `RestoreResult.refused` with the reason; the other files are still restored.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Optional
+
+from .confined_fs import remove_file, write_file
 
 MAX_BASELINE_BYTES = 16 * 1024 * 1024
 
 
+@dataclass
+class RestoreResult:
+    restored: list[Path] = field(default_factory=list)
+    refused: list[tuple[Path, str]] = field(default_factory=list)
+    """(path, reason) for each path that was not restored because writing it was unsafe."""
+
+
 class TurnDiffTracker:
-    def __init__(self, cwd: Path):
+    def __init__(self, cwd: Path, permitted: Optional[Callable[[Path], bool]] = None):
         self.cwd = cwd
+        self.permitted = permitted
+        """Where a restore may write (e.g. inside the session's writable roots); None: anywhere."""
         self._baselines: dict[Path, bytes | None] = {}
         self._modes: dict[Path, int] = {}
 
     def before_change(self, paths: Iterable[Path]) -> None:
         for path in paths:
-            path = Path(os.path.abspath(path))
+            path = Path(os.path.realpath(path))
             if path in self._baselines:
                 continue
             try:
@@ -66,24 +86,36 @@ class TurnDiffTracker:
         lines = difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True), old_name, new_name)
         return header + "".join(_ensure_newline(line) for line in lines)
 
-    def restore(self) -> list[Path]:
-        """Put every file back as it was before the task changed it. Returns the paths."""
-        restored = []
+    def restore(self) -> RestoreResult:
+        """Put every file back as it was before the task changed it (see the module docstring)."""
+        result = RestoreResult()
         for path, before in sorted(self._baselines.items()):
-            if before is None:
-                if path.is_file():
-                    path.unlink()
-                    restored.append(path)
-                continue
-            if path.is_file() and path.read_bytes() == before:
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.undo-tmp")
-            tmp.write_bytes(before)
-            os.chmod(tmp, self._modes.get(path, 0o644))
-            os.replace(tmp, path)
-            restored.append(path)
-        return restored
+            try:
+                if self._restore_one(path, before):
+                    result.restored.append(path)
+            except OSError as err:
+                result.refused.append((path, err.strerror or str(err)))
+        return result
+
+    def _restore_one(self, path: Path, before: bytes | None) -> bool:
+        current = _current_bytes(path)
+        if current == before:
+            return False
+        if before is None:
+            remove_file(path, permitted=self.permitted)
+        else:
+            write_file(path, before, mode=self._modes.get(path, 0o644), permitted=self.permitted)
+        return True
+
+
+def _current_bytes(path: Path) -> bytes | None:
+    """The file's bytes, None when absent; a symlink or non-file counts as changed."""
+    try:
+        if os.path.islink(path) or not path.is_file():
+            return None if not os.path.lexists(path) else b"\0not a regular file\0"
+        return path.read_bytes()
+    except OSError:
+        return b"\0unreadable\0"
 
 
 def _text(data: bytes | None) -> str | None:

@@ -12,8 +12,9 @@ Contracts:
 
 Errors are `PatchApplyError` with the upstream texts; `.cause` holds the OSError if any,
 and `.partial` (apply_hunks only) what was already applied before the failure.
-Every file write is atomic: a temp file in the same directory, then `os.replace`, with
-the original file's permission bits. Paths are resolved against `cwd` (absolute paths
+Every file write is atomic: an exclusive temp file in the same directory, then a rename,
+with the original file's permission bits, through `confined_fs` (the path is resolved
+when it is written and no symlink is followed on the way; `permitted` decides). Paths are resolved against `cwd` (absolute paths
 are kept) and normalised lexically (`a/../b` → `b`). Files are read and written as UTF-8
 bytes, without newline translation.
 """
@@ -22,12 +23,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, Union
 
+from ..confined_fs import Permitted, UnsafePathError, remove_file, write_file
 from .parser import AddFile, Chunk, DeleteFile, Hunk, UpdateFile
 from .seek import LineCache, seek_sequence
 
@@ -118,67 +119,46 @@ def _read_text(path: Path) -> str:
         return f.read().decode("utf-8")
 
 
-def write_atomic(path: Path, content: str, mode_from: Path | None = None) -> None:
+def write_atomic(path: Path, content: str, mode_from: Path | None = None, permitted: Permitted = None) -> None:
     """Write `content` so that readers see the old file or the new one, never a mix.
 
-    The permission bits come from `mode_from` (default: the existing file); a new file
-    gets the usual `0o666 & ~umask`. A symlink is followed: its target is replaced.
+    A symlink is followed: the path is resolved (`realpath`) now, and the resolved path
+    is written through `confined_fs` (no symlink on the way, exclusive temp file, fsync,
+    rename), after `permitted(resolved)` agreed. The permission bits come from
+    `mode_from` (default: the existing file); a new file gets the usual `0o666 & ~umask`.
     """
-    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    target = Path(os.path.realpath(path))
     try:
         mode: int | None = stat.S_IMODE(os.stat(mode_from or target).st_mode)
     except OSError:
         mode = None
-    data = content.encode("utf-8")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            fd = os.open(tmp, flags, 0o600 if mode is not None else 0o666)
-            break
-        except FileExistsError:
-            continue
+    write_file(target, content.encode("utf-8"), mode=mode, permitted=permitted)
+
+
+def _write(path: Path, content: str, mode_from: Path | None = None, permitted: Permitted = None) -> None:
     try:
-        with os.fdopen(fd, "wb") as f:
-            if mode is not None:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(f.fileno(), mode)
-                else:  # pragma: no cover - Windows
-                    os.chmod(tmp, mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _make_parents(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise PatchApplyError(f"Failed to create parent directories for {path}", err) from err
-
-
-def _write(path: Path, content: str, mode_from: Path | None = None) -> None:
-    _make_parents(path)
-    try:
-        write_atomic(path, content, mode_from)
+        write_atomic(path, content, mode_from, permitted)
+    except UnsafePathError as err:
+        raise PatchApplyError(f"Failed to write file {path}: {err.strerror}", err) from err
     except OSError as err:
         raise PatchApplyError(f"Failed to write file {path}", err) from err
 
 
-def _delete(path: Path) -> None:
+def _delete(path: Path, permitted: Permitted = None) -> None:
     try:
-        if os.path.isdir(path) and not os.path.islink(path):
-            raise IsADirectoryError(21, os.strerror(21), str(path))
-        os.unlink(path)
+        parent = Path(os.path.realpath(path.parent))
+        remove_file(parent / path.name, permitted=permitted)
+    except UnsafePathError as err:
+        raise PatchApplyError(f"Failed to delete file {path}: {err.strerror}", err) from err
     except OSError as err:
         raise PatchApplyError(f"Failed to delete file {path}", err) from err
+
+
+def _remove_original(path: Path, permitted: Permitted = None) -> None:
+    try:
+        _delete(path, permitted)
+    except PatchApplyError as err:
+        raise PatchApplyError(f"Failed to remove original {path}", err.cause) from err
 
 
 # --- computing new contents -----------------------------------------------------------------
@@ -463,10 +443,7 @@ def apply_hunks(hunks: Sequence[Hunk], cwd: Path) -> ApplyResult:
                     dest = resolve_path(cwd, hunk.move_path)
                     _write(dest, new, mode_from=path)
                     if dest != path:
-                        try:
-                            os.unlink(path)
-                        except OSError as err:
-                            raise PatchApplyError(f"Failed to remove original {path}", err) from err
+                        _remove_original(path)
                     result.modified.append(hunk.move_path)
                 else:
                     _write(path, new)
@@ -597,26 +574,26 @@ def _net_change(path: Path, display: str, fs: _Overlay) -> ComputedChange | None
     return UpdateChange(final, unified_diff(before, final), display, None, None, before)
 
 
-def apply_changes(changes: dict[Path, ComputedChange]) -> ApplyResult:
-    """Write a change set from `compute_changes` (atomic per file), in its order."""
+def apply_changes(changes: dict[Path, ComputedChange], permitted: Permitted = None) -> ApplyResult:
+    """Write a change set from `compute_changes` (atomic per file), in its order.
+
+    Each path is resolved again when it is written and `permitted(resolved path)` must
+    agree (see `write_atomic`); a refusal fails the patch there (`err.partial`)."""
     result = ApplyResult()
     try:
         for path, change in changes.items():
             if isinstance(change, AddChange):
-                _write(path, change.content)
+                _write(path, change.content, permitted=permitted)
                 result.added.append(change.display)
             elif isinstance(change, DeleteChange):
-                _delete(path)
+                _delete(path, permitted)
                 result.deleted.append(change.display)
             elif change.move_path is not None:
-                _write(change.move_path, change.new_content, mode_from=path)
-                try:
-                    os.unlink(path)
-                except OSError as err:
-                    raise PatchApplyError(f"Failed to remove original {path}", err) from err
+                _write(change.move_path, change.new_content, mode_from=path, permitted=permitted)
+                _remove_original(path, permitted)
                 result.modified.append(change.move_display or str(change.move_path))
             else:
-                _write(path, change.new_content)
+                _write(path, change.new_content, permitted=permitted)
                 result.modified.append(change.display)
     except PatchApplyError as err:
         err.partial = result
