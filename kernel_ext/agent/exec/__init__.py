@@ -8,7 +8,8 @@ Modules:
 * `bwrap`, `landlock`, `seccomp`, `landlock_launcher`: the mechanisms;
 * `env`: `command_env` (spec §10.3);
 * `runner`: `run_command` -> `ExecResult` (spec §6.1);
-* `denial`: `is_likely_sandbox_denial` (spec §6.3).
+* `denial`: `sandbox_denial` (spec §6.3, evidence-based);
+* `hidden`: `protected_read_paths`, `read_denial` (what nothing the model drives may read).
 
 The names below are re-exported lazily: importing `agent.exec` imports nothing else.
 """
@@ -25,11 +26,11 @@ _EXPORTS = {
     "WritableRoot": "roots",
     "command_env": "env",
     "effective_writable_roots": "roots",
-    "is_likely_sandbox_denial": "denial",
     "is_path_writable": "roots",
     "network_disabled": "sandbox",
     "probe_mechanism": "sandbox",
     "run_command": "runner",
+    "sandbox_denial": "denial",
     "sandboxed_argv": "sandbox",
 }
 

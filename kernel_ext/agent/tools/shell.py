@@ -2,8 +2,14 @@
 
     begin event -> apply_patch interception -> approval requirement (ask / refuse / skip)
     -> run sandboxed (escalated + approved: unsandboxed) with live output deltas
-    -> likely sandbox denial? ask "retry without sandbox?" under untrusted / on-failure
+    -> sandbox denial (evidence-based, exec/denial.py)? under untrusted / on-failure ask
+       again, explicitly, to rerun WITHOUT the sandbox
     -> end event -> exec-style output for the model
+
+Invariants: the writable roots are the session's (its cwd, /tmp, $TMPDIR, configured
+roots), whatever `workdir` the model names — a workdir outside them is just read-only;
+nothing runs outside the sandbox without an approval whose text says so, and the
+approval of a sandboxed run (even for the session) never covers an unsandboxed rerun.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.exec.denial import is_likely_sandbox_denial
+from agent.exec.denial import sandbox_denial
 from agent.exec.env import command_env
+from agent.exec.roots import effective_writable_roots, is_path_writable
 from agent.exec.runner import ExecResult, run_command
-from agent.exec.sandbox import probe_mechanism, sandboxed_argv
+from agent.exec.sandbox import network_disabled, probe_mechanism, sandboxed_argv
 from agent.protocol.events import Duration, ExecApprovalRequest, ExecCommandBegin, ExecCommandEnd, ExecCommandOutputDelta
 from agent.protocol.policy import DangerFullAccess, WorkspaceWrite
 
@@ -31,7 +38,8 @@ from .patch import ApplyPatchInvocation, ApplyPatchParseError, maybe_parse_apply
 from .truncate import TruncationPolicy
 
 REJECTED = "exec command rejected by user"
-RETRY_REASON = "command failed; retry without sandbox?"
+RETRY_REASON = "command failed inside the sandbox; retry without sandbox?"
+UNSANDBOXED_PREFIX = "Runs WITHOUT the sandbox (full access to your files and the network)"
 _POLICY_NAMES = {"untrusted": "UnlessTrusted", "on-failure": "OnFailure", "on-request": "OnRequest", "never": "Never"}
 
 DESCRIPTION = (
@@ -87,6 +95,10 @@ class ShellTool:
         return await ShellRun(ctx, call.call_id, request, self.output_style).run()
 
 
+def _unsandboxed_reason(reason: str | None) -> str:
+    return f"{UNSANDBOXED_PREFIX}: {reason}" if reason else f"{UNSANDBOXED_PREFIX}."
+
+
 def parse_request(call: ToolCall, ctx: ToolContext) -> ShellRequest:
     args = call.json_arguments()
     if call.kind == "local_shell":  # {"command", "timeout_ms", "working_directory", ...}
@@ -124,20 +136,24 @@ class ShellRun:
         )
         if isinstance(requirement, Forbidden):
             return await self._refused(requirement.reason)
-        approved = False
+        unsandboxed = isinstance(ctx.sandbox_policy, DangerFullAccess) or ctx.sandbox_mechanism == "none"
         if isinstance(requirement, NeedsApproval):
-            if not await self._ask(requirement.reason):
+            escalating = req.escalated and not unsandboxed
+            reason = _unsandboxed_reason(requirement.reason) if escalating else requirement.reason
+            if not await self._ask(reason, unsandboxed=escalating):
                 return await self._refused(REJECTED)
-            approved = True
-        sandboxed = not isinstance(ctx.sandbox_policy, DangerFullAccess) and not (req.escalated and approved)
-        result = await self._execute(sandboxed)
-        if sandboxed and self._denied(result) and ctx.approval_policy in ("untrusted", "on-failure"):
-            if approved or await self._ask(RETRY_REASON):
+            unsandboxed = unsandboxed or escalating
+        result = await self._execute(sandboxed=not unsandboxed)
+        evidence = None if unsandboxed else self._denial(result)
+        if evidence and ctx.approval_policy in ("untrusted", "on-failure"):
+            # A rerun outside the sandbox is a new, bigger permission: never covered by the
+            # approval (or session approval) of the sandboxed run; the prompt says so.
+            if await self._ask(_unsandboxed_reason(f"{RETRY_REASON} ({evidence})"), unsandboxed=True):
                 result = await self._execute(sandboxed=False)
         return await self._finish(result)
 
-    async def _ask(self, reason: str | None) -> bool:
-        key = exec_session_key(self.req.argv, self.req.cwd, self.req.escalated)
+    async def _ask(self, reason: str | None, *, unsandboxed: bool) -> bool:
+        key = exec_session_key(self.req.argv, self.req.cwd, unsandboxed)
         if key in self.ctx.session_approvals:
             return True
         request = ExecApprovalRequest(
@@ -167,8 +183,13 @@ class ShellRun:
     async def _on_output(self, stream: str, chunk: bytes) -> None:
         await self.ctx.emit(ExecCommandOutputDelta(call_id=self.call_id, stream=stream, chunk=base64.b64encode(chunk).decode()))  # type: ignore[arg-type]
 
-    def _denied(self, result: ExecResult) -> bool:
-        return is_likely_sandbox_denial(result.exit_code, result.stdout, result.stderr, result.aggregated_output, self.ctx.sandbox_mechanism)
+    def _denial(self, result: ExecResult) -> str | None:
+        ctx = self.ctx
+        roots = effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)
+        return sandbox_denial(
+            result.exit_code, result.stderr, ctx.sandbox_mechanism, cwd=str(self.req.cwd), timed_out=result.timed_out,
+            may_write=lambda path: is_path_writable(path, roots), network_disabled=network_disabled(ctx.sandbox_policy),
+        )
 
     async def _refused(self, message: str) -> ToolResult:
         await self.ctx.emit(self._end_event(-1, "", message, message, 0.0, message))
