@@ -104,3 +104,22 @@ def test_patch_through_a_symlinked_directory_is_checked_where_it_lands(agent, me
     assert not (agent.outside / "x.txt").exists()
     assert "writing outside of the project" in output_of(agent, "call_0")
     assert (agent.work / "real" / "y.txt").read_text() == "pwned\n"
+
+
+def test_apply_patch_cannot_write_protected_paths_inside_the_workspace(agent, mechanism):
+    """Invariant: what the sandbox hides from commands (credentials, e.g. a workspace that
+    is the home folder with `.ssh` in it) apply_patch treats as outside the roots: no
+    `authorized_keys` planted, no `auth.json` replaced. Control: an ordinary file in the
+    same patch round applies."""
+    agent.mechanism = mechanism
+    agent.config_extra = f'sandbox_hidden_paths = ["{agent.work}/.ssh"]'
+    agent.write_config()
+    (agent.work / ".ssh").mkdir()
+    result = agent.run(tool_calls=[
+        ToolCall("apply_patch", {"input": PATCH_ADD.format(name=".ssh/authorized_keys")}),
+        ToolCall("apply_patch", {"input": PATCH_ADD.format(name="notes.txt")}),
+    ])
+    assert result.proc.returncode == 0, result.proc.stderr
+    assert not (agent.work / ".ssh" / "authorized_keys").exists()
+    assert "writing outside of the project" in output_of(agent, "call_0")
+    assert (agent.work / "notes.txt").read_text() == "pwned\n"

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from agent.exec.hidden import read_denial
 from agent.exec.roots import WritableRoot, effective_writable_roots, is_path_writable
 from agent.protocol.policy import DangerFullAccess
 from agent.protocol.events import ApplyPatchApprovalRequest, PatchApplyBegin, PatchApplyEnd
@@ -128,7 +129,7 @@ async def apply_patch_flow(ctx: ToolContext, call_id: str, patch: str, cwd: Any,
         raise RespondToModel(f"apply_patch verification failed: {err}") from None
     paths = touched_paths(hunks, cwd)
     roots = effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)  # the session's roots, never the patch's cwd
-    all_writable = bool(paths) and all(is_path_writable(p, roots) for p in paths)
+    all_writable = bool(paths) and all(_writable(p, roots, ctx.hidden_paths) for p in paths)
     permitted = _write_guard(ctx, roots, paths)
     requirement = patch_requirement(ctx.approval_policy, ctx.sandbox_policy, empty=not hunks, all_writable=all_writable)
     proto = to_protocol_changes(changes, cwd)
@@ -166,7 +167,13 @@ def _write_guard(ctx: ToolContext, roots: list[WritableRoot], paths: list[Any]) 
     if isinstance(ctx.sandbox_policy, DangerFullAccess):
         return lambda path: True
     shown = {Path(os.path.realpath(p)) for p in paths}
-    return lambda path: is_path_writable(path, roots) or path in shown
+    return lambda path: _writable(path, roots, ctx.hidden_paths) or path in shown
+
+
+def _writable(path: Any, roots: list[WritableRoot], hidden: tuple[Path, ...]) -> bool:
+    """Inside the writable roots and not a protected path (credentials, Jupyter's control
+    files): what the sandbox hides from commands, apply_patch treats as outside."""
+    return is_path_writable(path, roots) and read_denial(path, hidden) is None
 
 
 async def _ask(ctx: ToolContext, call_id: str, patch: str, cwd: Any, proto: dict[str, Any], reason: str | None) -> bool:
