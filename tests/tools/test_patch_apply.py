@@ -531,3 +531,17 @@ def test_apply_changes_after_the_files_changed_reports_partial(tmp_path):
 
 def test_chunk_dataclass_defaults():
     assert Chunk(None) == Chunk(None, [], [], False)
+
+
+def test_a_fifo_or_device_is_refused_without_blocking(tmp_path):
+    """A sandboxed command can leave a FIFO where a patch expects a file: reading it must
+    not hang the turn, and /dev/zero must not be read forever. Control: a regular file patches."""
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "ok.txt").write_text("a\n")
+    for target in (str(tmp_path / "pipe.txt"), "/dev/zero"):
+        with pytest.raises(PatchApplyError) as info:
+            compute_changes(parse_patch(wrap(f"*** Update File: {target}", "@@", "-a", "+b")), tmp_path)
+        assert "not a regular file" in info.value.message
+    changes = compute_changes(parse_patch(wrap("*** Update File: ok.txt", "@@", "-a", "+b")), tmp_path)
+    apply_changes(changes)
+    assert (tmp_path / "ok.txt").read_text() == "b\n"

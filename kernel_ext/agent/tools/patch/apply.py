@@ -22,6 +22,7 @@ bytes, without newline translation.
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -110,13 +111,25 @@ def io_error_text(err: BaseException) -> str:
     if isinstance(err, UnicodeDecodeError):
         return "stream did not contain valid UTF-8"
     if isinstance(err, OSError) and err.errno:
-        return f"{os.strerror(err.errno)} (os error {err.errno})"
+        return f"{err.strerror or os.strerror(err.errno)} (os error {err.errno})"
     return str(err)
 
 
+MAX_PATCH_FILE_BYTES = 256 * 1024 * 1024
+"""A file larger than this is not read into memory to be patched."""
+
+
 def _read_text(path: Path) -> str:
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8")
+    """A regular file's text. A FIFO, device or socket is refused without blocking on it
+    (O_NONBLOCK, then fstat), and so is a file over MAX_PATCH_FILE_BYTES."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if info.st_size > MAX_PATCH_FILE_BYTES:
+            raise OSError(errno.EFBIG, f"file larger than {MAX_PATCH_FILE_BYTES >> 20} MiB", str(path))
+        return f.read(MAX_PATCH_FILE_BYTES + 1).decode("utf-8")
 
 
 def write_atomic(path: Path, content: str, mode_from: Path | None = None, permitted: Permitted = None) -> None:
