@@ -173,6 +173,8 @@ def test_quickstart_runs_headlessly(tmp_path, server, env):
 def test_data_analysis_runs_headlessly(tmp_path, server, env):
     work = tmp_path / "work"
     work.mkdir()
+    config = env / "config.toml"  # run_python runs unasked under `never` only with danger-full-access
+    config.write_text(config.read_text().replace('approval_policy = "never"\n', 'approval_policy = "never"\nsandbox_mode = "danger-full-access"\n', 1))
     fix = ('orders["unit_price"] = pd.to_numeric(orders["unit_price"], errors="coerce")\n'
            'orders["revenue"] = orders["units"] * orders["unit_price"]\n'
            'orders[["order_id", "unit_price", "revenue"]]')

@@ -17,12 +17,14 @@ from agent.protocol.events import (
     ExecCommandEnd,
     ExecCommandOutputDelta,
 )
+from agent.protocol.policy import DangerFullAccess, ReadOnly, WorkspaceWrite
 from agent.tools.base import ToolCall, ToolResult
 from agent.tools.kernel_access import NamespaceKernelAccess, RunOutcome
 from agent.tools.kernel_tools import kernel_tools
 from agent.tools.run_python import (
     APPROVAL_REASON,
     CAPTURE_CHARS,
+    NEVER_REFUSED,
     PENDING_CHARS,
     REJECTED,
     Capture,
@@ -42,7 +44,7 @@ def make_tool(ns: dict[str, Any] | None = None, **access: Any) -> tuple[RunPytho
 
 
 async def run(tool: RunPythonTool, ctx: FakeCtx | None = None, **args: Any) -> tuple[ToolResult, FakeCtx]:
-    ctx = ctx or FakeCtx(cwd=Path.cwd())
+    ctx = ctx or FakeCtx(cwd=Path.cwd(), sandbox_policy=DangerFullAccess())
     call = ToolCall(call_id="c1", name="run_python", kind="function", payload=json.dumps(args))
     return await tool.handle(call, ctx), ctx
 
@@ -72,7 +74,7 @@ async def test_statements_only_and_none_results_give_no_result_section() -> None
 
 async def test_stdout_streams_while_running() -> None:
     tool, _ = make_tool()
-    ctx = FakeCtx(cwd=Path.cwd())
+    ctx = FakeCtx(cwd=Path.cwd(), sandbox_policy=DangerFullAccess())
     arrivals: list[float] = []
     original_emit = ctx.emit
 
@@ -145,7 +147,10 @@ async def test_code_stuck_in_native_call_is_reported_as_still_running() -> None:
     assert type(sys.stdout).__name__ != "_RoutedStream"
 
 
-async def test_approval_is_asked_unless_policy_is_never() -> None:
+async def test_approval_is_asked_and_never_runs_only_with_full_access() -> None:
+    """Invariant: in-process code obeys the sandbox the user chose — under `never` with a
+    confining sandbox policy run_python is refused (nobody can approve it); with
+    danger-full-access it runs without asking (control)."""
     tool, ns = make_tool()
     ctx = FakeCtx(cwd=Path.cwd(), approval_policy="on-request", decision="approved")
     result, _ = await run(tool, ctx, code="flag = 1")
@@ -153,7 +158,12 @@ async def test_approval_is_asked_unless_policy_is_never() -> None:
     request = next(e for e in ctx.events if isinstance(e, ExecApprovalRequest))
     assert request.command == ["run_python", "flag = 1"] and request.reason == APPROVAL_REASON
     assert request.cwd == str(Path.cwd())
-    never = FakeCtx(cwd=Path.cwd(), approval_policy="never")
+    for policy in (ReadOnly(), WorkspaceWrite()):
+        confined = FakeCtx(cwd=Path.cwd(), approval_policy="never", sandbox_policy=policy)
+        result, _ = await run(tool, confined, code="flag = 3")
+        assert result == ToolResult(NEVER_REFUSED, success=False) and ns["flag"] == 1
+        assert not any(isinstance(e, ExecApprovalRequest) for e in confined.events)
+    never = FakeCtx(cwd=Path.cwd(), approval_policy="never", sandbox_policy=DangerFullAccess())
     await run(tool, never, code="flag = 2")
     assert ns["flag"] == 2 and not any(isinstance(e, ExecApprovalRequest) for e in never.events)
 

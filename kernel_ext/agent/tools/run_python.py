@@ -1,7 +1,8 @@
 """`run_python`: run code in the kernel's own namespace (not sandboxed, so always approved).
 
-Approval: asked for every call unless the approval policy is `never`; an
-`approved_for_session` decision is remembered per code text. Denied -> "run_python
+Approval: asked for every call; an `approved_for_session` decision is remembered per
+code text. Under `never` (nobody to ask) it runs only with the danger-full-access
+sandbox policy and is refused otherwise: in-process code obeys the sandbox the user chose. Denied -> "run_python
 rejected by user". The run is shown like a shell command (`ExecCommandBegin`, live
 `ExecCommandOutputDelta`s, `ExecCommandEnd`, command `["run_python", code]`). The model
 gets `stdout:`, `stderr:`, `result:`, `displays:` and `error:` sections (each bounded,
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.protocol import events as ev
+from agent.protocol.policy import DangerFullAccess
 
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .errors import RespondToModel
@@ -46,6 +48,10 @@ from .truncate import TruncationPolicy, truncate_text
 
 REJECTED = "run_python rejected by user"
 APPROVAL_REASON = "Runs in the kernel's own namespace, outside the sandbox."
+NEVER_REFUSED = (
+    "run_python refused: it runs in the kernel, outside the sandbox, and the approval policy 'never' "
+    "cannot ask the user; use the shell tool (sandboxed) instead"
+)
 POLL_S, STOP_GRACE_S = 0.1, 2.0  # output polling interval; wait for the worker after an interrupt
 RESULT_BUDGET, ERROR_BUDGET = 4_000, 4_000
 CAPTURE_CHARS = 1_000_000  # kept per stream: half from the start, half from the end
@@ -77,9 +83,10 @@ class RunPythonTool:
         code, timeout_s = _parse(call, ctx)
         command = ["run_python", code]
         await ctx.emit(ev.ExecCommandBegin(call_id=call.call_id, turn_id=ctx.turn_id, command=command, cwd=str(ctx.cwd)))
-        if not await _approved(ctx, call.call_id, code):
-            await ctx.emit(_end_event(call, ctx, code, RunOutcome(stderr=REJECTED), REJECTED, -1))
-            return ToolResult(REJECTED, success=False)
+        refused = _refusal(ctx) or (None if await _approved(ctx, call.call_id, code) else REJECTED)
+        if refused:
+            await ctx.emit(_end_event(call, ctx, code, RunOutcome(stderr=refused), refused, -1))
+            return ToolResult(refused, success=False)
 
         async def on_output(stream: str, text: str) -> None:
             chunk = base64.b64encode(text.encode("utf-8", "replace")).decode()
@@ -103,8 +110,16 @@ def _parse(call: ToolCall, ctx: ToolContext) -> tuple[str, float]:
     return code, (timeout or ctx.exec_settings.default_timeout_ms) / 1000
 
 
+def _refusal(ctx: ToolContext) -> str | None:
+    """Under `never` nobody can be asked, and the code would run outside the sandbox the
+    user chose: it runs only with danger-full-access (nothing is confined anyway)."""
+    if ctx.approval_policy == "never" and not isinstance(ctx.sandbox_policy, DangerFullAccess):
+        return NEVER_REFUSED
+    return None
+
+
 async def _approved(ctx: ToolContext, call_id: str, code: str) -> bool:
-    """Never asks under the `never` policy; otherwise asks unless approved for the session."""
+    """Asks unless approved for the session; never asks under `never` (see `_refusal`)."""
     if ctx.approval_policy == "never":
         return True
     key = f"run_python\0{code}"
