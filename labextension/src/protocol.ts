@@ -205,7 +205,9 @@ export interface SessionConfigured {
   model_provider_id: string;
   reasoning_effort?: ('none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh') | null;
   rollout_path?: string | null;
+  sandbox_hidden?: string[] | null;
   sandbox_mechanism?: string | null;
+  sandbox_notes?: string[] | null;
   sandbox_policy: DangerFullAccess | ReadOnly | WorkspaceWrite;
   sandbox_warning?: string | null;
   session_id: string;

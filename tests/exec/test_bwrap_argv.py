@@ -65,3 +65,38 @@ def test_argv_is_passed_verbatim_after_double_dash(tmp_path):
     tricky = ["sh", "-c", "echo --bind / /", "--ro-bind"]
     argv = bwrap_argv(tricky, ReadOnly(), Path("/"), [], False, BWRAP)
     assert argv[argv.index("--") + 1:] == tricky
+
+
+def test_hidden_paths_are_mounted_last_and_only_when_they_exist(tmp_path):
+    """Invariant: hides come after every writable and read-only bind (so a hidden path
+    under a writable root stays hidden), a directory becomes a read-only tmpfs and a file
+    /dev/null; missing paths, paths under another hidden one and paths containing a
+    writable root are skipped (bwrap would create the first, the others can't work)."""
+    ws = tmp_path / "ws"
+    (ws / ".git").mkdir(parents=True)
+    (ws / "keys" / "inner").mkdir(parents=True)
+    (ws / "token.txt").write_text("t")
+    policy = WorkspaceWrite()
+    roots = effective_writable_roots(policy, ws, {})
+    hidden = [ws / "keys", ws / "keys" / "inner", ws / "token.txt", tmp_path / "missing", tmp_path, Path("/")]
+    argv = bwrap_argv(["true"], policy, ws, roots, False, BWRAP, hidden=hidden)
+    last_bind = max(i for i, a in enumerate(argv) if a in ("--bind",) or (a == "--ro-bind" and argv[i + 1] != "/dev/null"))
+    tmpfs_at = argv.index("--tmpfs")
+    assert argv[tmpfs_at:tmpfs_at + 4] == ["--tmpfs", str(ws / "keys"), "--remount-ro", str(ws / "keys")]
+    assert tmpfs_at > last_bind
+    assert pairs(argv, "--tmpfs") == [str(ws / "keys")]
+    file_at = argv.index(str(ws / "token.txt"))
+    assert argv[file_at - 2:file_at] == ["--ro-bind", "/dev/null"] and file_at > last_bind
+    assert str(tmp_path / "missing") not in argv and pairs(argv, "--chdir") == [str(ws)]
+
+
+def test_inner_prefix_runs_inside_and_unprivileged_bwrap_unshares_the_user_namespace(tmp_path, monkeypatch):
+    """Invariant: the rlimit prefix runs inside the sandbox, right before the command; as
+    non-root bwrap gets --unshare-user so RLIMIT_NPROC counts only the sandbox's tasks."""
+    policy = WorkspaceWrite(exclude_slash_tmp=True)
+    roots = effective_writable_roots(policy, tmp_path, {})
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    argv = bwrap_argv(["ls"], policy, tmp_path, roots, False, BWRAP, inner_prefix=["prlimit", "--nproc=5", "--"])
+    assert argv[-5:] == ["--", "prlimit", "--nproc=5", "--", "ls"] and "--unshare-user" in argv
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert "--unshare-user" not in bwrap_argv(["ls"], policy, tmp_path, roots, False, BWRAP, inner_prefix=["p"])

@@ -38,3 +38,12 @@ def test_network_markers_added_last():
     env = command_env(BASE, inherit="none", include_only=["NOTHING"], network_disabled=True)
     assert env == {"KERNEL_AGENT_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SANDBOX_NETWORK_DISABLED": "1"}
     assert "CODEX_SANDBOX_NETWORK_DISABLED" not in command_env({}, network_disabled=False)
+
+
+def test_secret_values_are_scrubbed_whatever_the_name():
+    """Invariant: a variable whose value contains a Jupyter key never reaches a command,
+    even under an innocent name, with ignore_default_excludes, or set explicitly."""
+    base = {"HMAC": "abc-KEY123-def", "SAFE": "ok", "PATH": "/bin"}
+    env = command_env(base, ignore_default_excludes=True, set={"EXTRA": "KEY123"}, network_disabled=False,
+                      secret_values=["KEY123", ""])
+    assert env == {"SAFE": "ok", "PATH": "/bin"}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.exec import sandbox, seccomp
+from agent.exec.limits import ResourceLimits
 from agent.exec.sandbox import FORCE_ENV, LAUNCHER_PATH, SandboxInfo, probe_mechanism, sandboxed_argv
 from agent.protocol.policy import DangerFullAccess, ReadOnly, WorkspaceWrite
 
@@ -60,11 +61,14 @@ def test_sandboxed_argv_wrapping(tmp_path):
     argv = sandboxed_argv(["ls", "-a"], WorkspaceWrite(exclude_slash_tmp=True), tmp_path, {}, landlock)
     assert argv[:4] == [sys.executable, "-I", "-S", LAUNCHER_PATH]
     assert argv[4] == "--policy-json" and argv[6:] == ["--", "ls", "-a"]
-    assert json.loads(argv[5]) == {"writable_roots": [str(tmp_path)], "network": False}
-    ro = sandboxed_argv(["ls"], ReadOnly(), tmp_path, {}, landlock)
-    assert json.loads(ro[5]) == {"writable_roots": [], "network": False}
+    assert json.loads(argv[5]) == {"writable_roots": [str(tmp_path)], "network": False, "cgroup_procs": [],
+                                   "rlimits": {"nproc": 512, "data": 2048 << 20, "fsize": 2048 << 20}}
+    unlimited = ResourceLimits(None, None, None, None)
+    ro = sandboxed_argv(["ls"], ReadOnly(), tmp_path, {}, landlock, limits=unlimited)
+    assert json.loads(ro[5]) == {"writable_roots": [], "network": False, "rlimits": {}, "cgroup_procs": []}
+    # Landlock can't hide the Jupyter connection files, so it never gets network (sandbox.network_refusal).
     net = sandboxed_argv(["ls"], WorkspaceWrite(network_access=True), tmp_path, {}, landlock)
-    assert json.loads(net[5])["network"] is True
+    assert json.loads(net[5])["network"] is False
 
 
 def test_seccomp_program_shape():

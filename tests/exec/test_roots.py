@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.exec.roots import WritableRoot, effective_writable_roots, is_path_writable
+from agent.exec.roots import WritableRoot, effective_writable_roots, git_dirs_under, is_path_writable
 from agent.protocol.policy import DangerFullAccess, ReadOnly, WorkspaceWrite
 
 TMP = Path(os.path.realpath("/tmp"))
@@ -56,14 +56,35 @@ def test_symlinked_roots_are_resolved(tmp_path):
     assert roots_of(policy, real, {}) == [real]
 
 
-def test_dot_git_directory_is_read_only_but_a_git_file_is_not(tmp_path):
+def test_dot_git_directory_and_gitdir_file_are_read_only(tmp_path):
+    """Invariant: a `.git` file (submodule/worktree `gitdir:` pointer) is read-only too, or a
+    command could point it at a git directory of its own with hooks (stricter than Codex)."""
     repo, worktree = tmp_path / "repo", tmp_path / "worktree"
     (repo / ".git").mkdir(parents=True)
     worktree.mkdir()
     (worktree / ".git").write_text("gitdir: ../repo/.git\n")
     policy = WorkspaceWrite(writable_roots=(str(worktree),), exclude_slash_tmp=True)
     roots = effective_writable_roots(policy, repo, {})
-    assert roots == [WritableRoot(worktree, ()), WritableRoot(repo, (repo / ".git",))]
+    assert roots == [WritableRoot(worktree, (worktree / ".git",)), WritableRoot(repo, (repo / ".git",))]
+
+
+def test_nested_git_directories_are_read_only_within_the_scan_bound(tmp_path):
+    """Invariant: every `.git` in a writable root — nested repositories and submodules
+    included — is a read-only subpath; the scan lists at most MAX_GIT_SCAN_DIRS
+    directories per root, breadth-first, and doesn't follow symlinks."""
+    ws = tmp_path / "ws"
+    nested = ws / "vendor" / "lib" / ".git"
+    nested.mkdir(parents=True)
+    (ws / "sub").mkdir()
+    (ws / "sub" / ".git").write_text("gitdir: ../.git/modules/sub\n")
+    (ws / "elsewhere").symlink_to(tmp_path / "other")
+    (tmp_path / "other" / ".git").mkdir(parents=True)
+    (ws / "node_modules" / "pkg" / ".git").mkdir(parents=True)
+    [root] = effective_writable_roots(WorkspaceWrite(exclude_slash_tmp=True), ws, {})
+    assert set(root.read_only_subpaths) == {nested, ws / "sub" / ".git"}
+    assert not is_path_writable(nested / "config", [root]) and is_path_writable(ws / "vendor" / "lib" / "x.c", [root])
+    found, truncated = git_dirs_under(ws, limit=2)
+    assert truncated and nested not in found
 
 
 def test_is_path_writable_inside_outside_and_git(tmp_path):

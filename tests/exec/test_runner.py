@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.exec.runner import DELTA_CHUNK, HeadTailBuffer, run_command
+from agent.exec.runner import DELTA_CHUNK, CommandStartError, HeadTailBuffer, run_command
 
 from .conftest import live_sleepers, marker_seconds
 
@@ -211,3 +213,51 @@ def test_one_gigabyte_of_output_keeps_parent_memory_bounded():
     assert report["exit"] == 0
     assert report["dropped"] == 1_000_000_000 - (1 << 20)
     assert report["delta_kib"] < 64 * 1024, report
+
+
+# --- commands that cannot start: one clear line, a typed error, nothing run ---------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "kw", "code", "message"),
+    [
+        (["echo", "a\0b"], {}, errno.EINVAL, "cannot run the command: an argument contains a NUL byte (\\0)"),
+        (["echo", "\ud800"], {}, errno.EINVAL, "cannot run the command: an argument is not valid text (unpaired surrogate)"),
+        (["echo", "x" * 10_000_000], {}, errno.E2BIG,
+         "cannot run the command: argument list too long (an argument of 10000000 bytes; the limit is 131072 bytes per argument)"),
+        (["no-such-program-kx"], {}, errno.ENOENT, "cannot run the command: no-such-program-kx: command not found"),
+        (["{tmp}/plain.txt"], {}, errno.EACCES, "cannot run the command: {tmp}/plain.txt: permission denied"),
+        (["echo"], {"cwd": "/no/such/dir"}, errno.ENOENT, "cannot run the command: working directory not found: /no/such/dir"),
+        (["echo"], {"env": {"BAD": "a\0b"}}, errno.EINVAL, "cannot run the command: environment variable BAD contains a NUL byte (\\0)"),
+    ],
+    ids=["nul", "surrogate", "e2big-one-argument", "enoent", "eacces", "missing-cwd", "nul-in-env"],
+)
+async def test_a_command_that_cannot_start_raises_one_clear_line(argv, kw, code, message, tmp_path):
+    """Invariant: bad argv/env/cwd never escapes as a ValueError or a bare OSError with a
+    traceback: run_command raises CommandStartError (an OSError) whose str() is one line."""
+    (tmp_path / "plain.txt").write_text("not a program\n")  # mode 0644: exec is refused, even to root
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    message = message.replace("{tmp}", str(tmp_path))
+    with pytest.raises(CommandStartError) as info:
+        await run_command(argv, cwd=kw.get("cwd", "/"), env=kw.get("env"), timeout_ms=5_000)
+    assert info.value.errno == code
+    assert str(info.value) == message and "\n" not in str(info.value)
+    assert isinstance(info.value, FileNotFoundError) == (code == errno.ENOENT)
+
+
+async def test_too_many_arguments_in_all_is_e2big_with_the_total():
+    """Invariant: arguments each under the per-argument limit but too big together are
+    reported with the total size and the system's limit."""
+    with pytest.raises(CommandStartError) as info:
+        await run_command(["echo", *["y" * 100_000] * 40], cwd="/", env={}, timeout_ms=5_000)
+    assert info.value.errno == errno.E2BIG
+    assert re.fullmatch(r"cannot run the command: argument list too long \(\d+ bytes of arguments and environment; "
+                        r"the limit is \d+ bytes\)", str(info.value))
+
+
+async def test_control_large_legal_arguments_and_unicode_still_run():
+    """Control: a 100 KB argument and non-ASCII text are passed through untouched."""
+    result = await run_command(["sh", "-c", 'printf %s "$1" | wc -c; printf %s "$2"', "sh", "z" * 100_000, "héllo ✓"],
+                               cwd="/", env=None, timeout_ms=10_000)
+    assert result.exit_code == 0
+    assert result.stdout.split() == ["100000", "héllo", "✓"]

@@ -33,8 +33,12 @@ def run_sandbox_command(argv: list[str], *, mode: str, writable_roots: list[str]
     to the usual roots and `network` allows network access. The mechanism is the one the
     agent uses (`probe_mechanism`, `KERNEL_AGENT_SANDBOX` to force one); the environment
     is built as for the agent's commands with the default `shell_environment_policy`
-    (variables named *KEY*, *SECRET*, *TOKEN* are removed). stdin is /dev/null; stdout and
-    stderr are passed through live; there is no timeout.
+    (variables named *KEY*, *SECRET*, *TOKEN* are removed, and any holding a Jupyter key or
+    token). As for the agent's commands, the protected paths (credentials, Jupyter runtime
+    directories; agent.exec.hidden, with the agent home from $KERNEL_AGENT_HOME) are hidden
+    where the mechanism can, network is refused where it can't hide them
+    (`network_refusal`), and the default resource limits apply (agent.exec.limits). stdin
+    is /dev/null; stdout and stderr are passed through live; there is no timeout.
 
     Returns the command's exit code (128 + N when killed by signal N); 2 for a bad
     combination of options; 126 when the sandbox can't be enforced (no mechanism works:
@@ -46,8 +50,12 @@ def run_sandbox_command(argv: list[str], *, mode: str, writable_roots: list[str]
     import sys
 
     from agent.exec.env import command_env
+    from agent.exec.hidden import jupyter_secrets, protected_read_paths
+    from agent.exec.limits import DEFAULT_LIMITS, CommandCgroup
     from agent.exec.runner import run_command
-    from agent.exec.sandbox import network_disabled, probe_mechanism, sandboxed_argv
+    from agent.exec.sandbox import network_disabled, network_refusal, probe_mechanism, sandboxed_argv
+
+    from .home import agent_home
     from agent.protocol.policy import sandbox_policy_for_mode
 
     def fail(message: str, code: int) -> int:
@@ -73,8 +81,14 @@ def run_sandbox_command(argv: list[str], *, mode: str, writable_roots: list[str]
         return fail(str(err), 2)
     if policy.type != "danger-full-access" and info.mechanism == "none":
         return fail(f"{info.warning}; refusing to run the command unsandboxed", 126)
-    env = command_env(os.environ, network_disabled=network_disabled(policy))
-    wrapped = sandboxed_argv(argv, policy, cwd, env, info)
+    refusal = network_refusal(info.mechanism) if policy.type != "danger-full-access" else None
+    if refusal and not network_disabled(policy):
+        print(f"kernel-agent sandbox: {refusal}", file=sys.stderr)
+    no_network = network_disabled(policy) or refusal is not None
+    env = command_env(os.environ, network_disabled=no_network, secret_values=jupyter_secrets())
+    sandboxed = policy.type != "danger-full-access"
+    cgroup = CommandCgroup.create(DEFAULT_LIMITS) if sandboxed else None
+    wrapped = sandboxed_argv(argv, policy, cwd, env, info, hidden=protected_read_paths(agent_home()), cgroup=cgroup)
 
     def passthrough(stream: str, chunk: bytes) -> None:
         target = sys.stdout if stream == "stdout" else sys.stderr
@@ -94,4 +108,7 @@ def run_sandbox_command(argv: list[str], *, mode: str, writable_roots: list[str]
         return fail(f"{argv[0]}: command not found", 127)
     except OSError as err:
         return fail(f"{argv[0]}: {err.strerror or err}", 126)
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
     return result.exit_code

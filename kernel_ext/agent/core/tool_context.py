@@ -8,6 +8,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from agent.exec.limits import ResourceLimits
 from agent.protocol import events as ev
 from agent.protocol.items import ResponseItem
 from agent.protocol.policy import ReviewDecision
@@ -80,6 +81,9 @@ def exec_settings_from(config: Config) -> ExecSettings:
     limit = getattr(config, "tool_output_token_limit", None)
     kw: dict[str, Any] = {"output_byte_budget": limit * 4} if limit else {}
     kw["default_timeout_ms"] = getattr(config, "shell_timeout_ms", 120_000)
+    table = getattr(config, "sandbox_limits", None)
+    if table is not None:
+        kw["limits"] = ResourceLimits(*(getattr(table, name) or None for name in ResourceLimits._fields))
     if policy is not None:
         kw.update(
             env_inherit=policy.inherit, env_ignore_default_excludes=policy.ignore_default_excludes,

@@ -8,7 +8,10 @@
 3. drops the names matching the `exclude` globs (case-insensitive);
 4. applies the `set` overrides (a mapping or (name, value) pairs);
 5. if `include_only` is not empty, keeps only the names matching one of its globs;
-6. when `network_disabled`, adds `KERNEL_AGENT_SANDBOX_NETWORK_DISABLED=1` and, for
+6. drops every variable whose value contains one of `secret_values` (non-empty strings,
+   e.g. the kernel's HMAC key from `hidden.jupyter_secrets()`), even one set in step 4:
+   a key that controls a Jupyter kernel or server never reaches a command;
+7. when `network_disabled`, adds `KERNEL_AGENT_SANDBOX_NETWORK_DISABLED=1` and, for
    tools written for Codex, `CODEX_SANDBOX_NETWORK_DISABLED=1`.
 Pure: `base` is not modified; the result is a new dict.
 """
@@ -41,6 +44,7 @@ def command_env(
     set: EnvSet | None = None,  # noqa: A002 - the config key's name
     include_only: Iterable[str] = (),
     network_disabled: bool,
+    secret_values: Iterable[str] = (),
 ) -> dict[str, str]:
     """The command's environment (see the module docstring)."""
     if inherit == "all":
@@ -63,6 +67,9 @@ def command_env(
     include_only = tuple(include_only)
     if include_only:
         env = {k: v for k, v in env.items() if _matches(k, include_only)}
+    secrets = [v for v in secret_values if v]
+    if secrets:
+        env = {k: v for k, v in env.items() if not any(secret in v for secret in secrets)}
     if network_disabled:
         for marker in NETWORK_DISABLED_MARKERS:
             env[marker] = "1"

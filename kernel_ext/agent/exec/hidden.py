@@ -19,7 +19,12 @@ list_dir, grep_files, view_image) refuse them with `read_denial`.
   (`/proc/<pid>/...`, `/proc/self/...`, `/proc/thread-self/...`: environ, mem, fds) and
   device files under `/dev`.
 * `kernel_connection_key()` -> this kernel's HMAC key (bytes) or None, so command
-  environments can be scrubbed of it.
+  environments can be scrubbed of it; `kernel_signs_messages()` -> False only when this
+  process is a kernel whose connection file has an empty key (messages unsigned: anyone
+  who reaches its ports controls it, so sandboxed commands get no network).
+* `jupyter_secrets(env)` -> the strings that grant control of a Jupyter kernel or server
+  of this user: this kernel's key, and the `key`/`token` of every connection and server
+  file in the runtime directories (for `env.command_env(secret_values=...)`).
 Pure apart from reading the kernel's connection file and `stat`/`realpath`.
 """
 
@@ -34,8 +39,10 @@ from typing import Iterable, Mapping, Sequence
 __all__ = [
     "DEFAULT_CREDENTIAL_PATHS",
     "jupyter_control_paths",
+    "jupyter_secrets",
     "kernel_connection_file",
     "kernel_connection_key",
+    "kernel_signs_messages",
     "protected_read_paths",
     "read_denial",
 ]
@@ -86,6 +93,38 @@ def kernel_connection_key() -> bytes | None:
     except (OSError, ValueError, AttributeError):
         return None
     return key.encode() if isinstance(key, str) and key else None
+
+
+def kernel_signs_messages() -> bool:
+    """False when this process is a kernel whose connection file has an empty HMAC key."""
+    path = kernel_connection_file()
+    if path is None:
+        return True
+    try:
+        key = json.loads(path.read_text(encoding="utf-8")).get("key", "")
+    except (OSError, ValueError, AttributeError):
+        return True
+    return bool(key)
+
+
+def jupyter_secrets(env: Mapping[str, str] | None = None) -> list[str]:
+    """See the module docstring; reads at most 200 small JSON files."""
+    env = os.environ if env is None else env
+    found: list[str] = []
+    own = kernel_connection_key()
+    if own:
+        found.append(own.decode())
+    files = [p for d in _runtime_dirs(env, _home(env)) if d.is_dir() for p in d.glob("*.json")]
+    for path in files[:200]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.stat().st_size < 65536 else {}
+        except (OSError, ValueError):
+            continue
+        for name in ("key", "token"):
+            value = data.get(name) if isinstance(data, dict) else None
+            if isinstance(value, str) and len(value) >= 8 and value not in found:
+                found.append(value)
+    return found
 
 
 def _runtime_dirs(env: Mapping[str, str], home: Path) -> list[Path]:

@@ -4,8 +4,13 @@ Usage (built by `sandbox.sandboxed_argv`):
 
     python -I -S landlock_launcher.py --policy-json JSON -- CMD [ARGS...]
 
-JSON is `{"writable_roots": ["/abs/path", ...], "network": false}` (resolved paths; no
-other keys). In order, the launcher:
+JSON is `{"writable_roots": ["/abs/path", ...], "network": false}` (resolved paths), with
+optionally `"rlimits": {"nproc"|"data"|"fsize"|"cpu": int}` (limits.rlimit_spec) and
+`"cgroup_procs": ["/sys/fs/cgroup/.../cgroup.procs", ...]`; no other keys. In order, the
+launcher:
+0. writes its pid to every `cgroup_procs` file (the per-command cgroup,
+   limits.CommandCgroup) and sets the `rlimits` (rlimits.py: soft = hard; the process
+   limit counted on top of the tasks the uid already has when not root, see limits.py);
 1. drops every capability: the bounding set (when it holds CAP_SETPCAP, i.e. as root),
    the ambient set, and the effective/permitted/inheritable sets, so a root agent's
    command can't load modules, reboot, remount or override file permissions; as root it
@@ -103,29 +108,44 @@ def drop_capabilities() -> None:
         raise OSError(1, "capabilities left after dropping: " + ", ".join(f"{k}={v:x}" for k, v in left.items()))
 
 
-def parse_args(args: list[str]) -> tuple[list[str], bool, list[str]]:
-    """(writable_roots, network, argv) from the command line; raises ValueError."""
+_REQUIRED, _OPTIONAL = {"writable_roots", "network"}, {"rlimits", "cgroup_procs"}
+_RLIMIT_NAMES = {"nproc", "data", "fsize", "cpu"}
+
+
+def parse_args(args: list[str]) -> tuple[dict, list[str]]:
+    """(policy, argv) from the command line; raises ValueError (module docstring)."""
     if len(args) < 4 or args[0] != "--policy-json" or args[2] != "--":
         raise ValueError("usage: landlock_launcher.py --policy-json JSON -- CMD [ARGS...]")
     policy = json.loads(args[1])
-    if not isinstance(policy, dict) or set(policy) != {"writable_roots", "network"}:
-        raise ValueError("policy JSON must have exactly the keys writable_roots and network")
+    if not isinstance(policy, dict) or not _REQUIRED <= set(policy) <= _REQUIRED | _OPTIONAL:
+        raise ValueError("policy JSON must have the keys writable_roots and network (and optionally "
+                         "rlimits and cgroup_procs), nothing else")
     roots, network = policy["writable_roots"], policy["network"]
     if not isinstance(network, bool) or not isinstance(roots, list):
         raise ValueError("policy JSON: writable_roots must be a list and network a boolean")
-    for root in roots:
-        if not isinstance(root, str) or not os.path.isabs(root):
-            raise ValueError(f"policy JSON: writable root {root!r} is not an absolute path")
-    return roots, network, args[3:]
+    for path in [*roots, *policy.setdefault("cgroup_procs", [])]:
+        if not isinstance(path, str) or not os.path.isabs(path):
+            raise ValueError(f"policy JSON: {path!r} is not an absolute path")
+    limits = policy.setdefault("rlimits", {})
+    if not isinstance(limits, dict) or not set(limits) <= _RLIMIT_NAMES or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in limits.values()):
+        raise ValueError(f"policy JSON: rlimits must map {sorted(_RLIMIT_NAMES)} to non-negative integers")
+    return policy, args[3:]
 
 
 def main(args: list[str]) -> None:
     try:
-        roots, network, argv = parse_args(args)
+        policy, argv = parse_args(args)
     except ValueError as err:
         _fail(str(err), 2)
         return
+    roots, network = policy["writable_roots"], policy["network"]
     try:
+        for procs in policy["cgroup_procs"]:
+            with open(procs, "w") as group:
+                group.write(str(os.getpid()))
+        if policy["rlimits"]:
+            _load("rlimits")["apply_rlimits"](policy["rlimits"], count_existing=True)
         landlock = _load("landlock")
         seccomp = _load("seccomp")
         drop_capabilities()

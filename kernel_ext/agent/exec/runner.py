@@ -30,8 +30,14 @@ Ending:
 * cancellation of the awaiting task (the user's interrupt): the group is SIGKILLed at
   once, the child reaped (bounded wait), and CancelledError re-raised; an exception from
   `on_output` is handled the same way and re-raised;
-* a child killed by signal N reports exit code 128 + N;
-* if `argv[0]` can't be started, the OSError (e.g. FileNotFoundError) propagates.
+* a child killed by signal N reports exit code 128 + N.
+
+Starting: a command that cannot start raises `CommandStartError` (an OSError; nothing
+ran) whose `str()` is one line for the model and the user: a NUL byte in an argument,
+the environment or the working directory (checked before anything starts, so the
+message is the same whatever sandbox wraps the command); E2BIG "argument list too long
+(N bytes ...)"; ENOENT (also a `FileNotFoundError`) "command not found" or "working
+directory not found"; EACCES "permission denied"; any other errno with its text.
 The child is always reaped by asyncio's child watcher; the runner waits for its exit.
 """
 
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import errno
 import fcntl
 import inspect
 import os
@@ -49,7 +56,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence, Union
 
-__all__ = ["DELTA_CHUNK", "EXIT_TIMEOUT", "ExecResult", "HeadTailBuffer", "OutputCallback", "run_command"]
+__all__ = [
+    "DELTA_CHUNK", "EXIT_TIMEOUT", "CommandNotFoundError", "CommandStartError", "ExecResult", "HeadTailBuffer",
+    "OutputCallback", "run_command",
+]
 
 DELTA_CHUNK = 8192
 MAX_LIVE_DELTAS = 10_000
@@ -62,6 +72,8 @@ _AFTER_KILL_DRAIN_S = 0.2
 _STREAMS = {1: "stdout", 2: "stderr"}
 _F_SETPIPE_SZ = 1031
 _PIPE_SIZE = 1 << 20
+MAX_ARG_STRLEN = 32 * 4096
+"""Linux's limit on one argument or environment string (`MAX_ARG_STRLEN`, 128 KiB)."""
 
 OutputCallback = Callable[[str, bytes], Union[Awaitable[None], None]]
 
@@ -75,6 +87,62 @@ class ExecResult:
     duration_s: float
     timed_out: bool
     truncated_bytes: int
+
+
+class CommandStartError(OSError):
+    """The command could not be started; nothing ran. `str(err)` is a one-line message."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(code, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class CommandNotFoundError(CommandStartError, FileNotFoundError):
+    """ENOENT: the program (or the working directory) does not exist."""
+
+
+def _check_startable(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None) -> None:
+    """Raise CommandStartError for what no exec can carry: a NUL byte, or text with an
+    unpaired surrogate (which has no byte encoding)."""
+    if any("\0" in arg for arg in argv):
+        raise CommandStartError(errno.EINVAL, "cannot run the command: an argument contains a NUL byte (\\0)")
+    try:
+        for arg in argv:
+            os.fsencode(arg)
+    except UnicodeEncodeError:
+        message = "cannot run the command: an argument is not valid text (unpaired surrogate)"
+        raise CommandStartError(errno.EINVAL, message) from None
+    if "\0" in cwd:
+        raise CommandStartError(errno.EINVAL, "cannot run the command: the working directory contains a NUL byte (\\0)")
+    for name, value in (env or {}).items():
+        if "\0" in name or "\0" in value:
+            shown = name.replace("\0", "\\0")
+            message = f"cannot run the command: environment variable {shown} contains a NUL byte (\\0)"
+            raise CommandStartError(errno.EINVAL, message)
+
+
+def _start_error(err: OSError, argv: Sequence[str], cwd: str, env: Mapping[str, str] | None) -> CommandStartError:
+    """The one-line CommandStartError for an OSError raised while starting `argv`."""
+    program = argv[0]
+    if err.errno == errno.E2BIG:
+        largest = max(len(os.fsencode(arg)) for arg in argv)
+        if largest > MAX_ARG_STRLEN:
+            detail = f"an argument of {largest} bytes; the limit is {MAX_ARG_STRLEN} bytes per argument"
+        else:
+            strings = list(argv) + [f"{k}={v}" for k, v in (os.environ if env is None else env).items()]
+            total = sum(len(os.fsencode(s)) + 1 for s in strings)
+            detail = f"{total} bytes of arguments and environment; the limit is {os.sysconf('SC_ARG_MAX')} bytes"
+        return CommandStartError(errno.E2BIG, f"cannot run the command: argument list too long ({detail})")
+    if err.errno == errno.ENOENT:
+        missing_cwd = err.filename is not None and os.fspath(err.filename) == cwd
+        what = f"working directory not found: {cwd}" if missing_cwd else f"{program}: command not found"
+        return CommandNotFoundError(errno.ENOENT, f"cannot run the command: {what}")
+    if err.errno == errno.EACCES:
+        return CommandStartError(errno.EACCES, f"cannot run the command: {program}: permission denied")
+    reason = os.strerror(err.errno) if err.errno else str(err)
+    return CommandStartError(err.errno or errno.EINVAL, f"cannot run the command: {program}: {reason}")
 
 
 class HeadTailBuffer:
@@ -289,10 +357,15 @@ async def run_command(
     loop = asyncio.get_running_loop()
     run = _Run(loop, capture_bytes, on_output, max_live_deltas)
     started = time.monotonic()
-    transport, _ = await loop.subprocess_exec(
-        lambda: run, *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        cwd=os.fspath(Path(cwd)), env=dict(env) if env is not None else None, start_new_session=True,
-    )
+    workdir = os.fspath(Path(cwd))
+    _check_startable(argv, workdir, env)
+    try:
+        transport, _ = await loop.subprocess_exec(
+            lambda: run, *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=workdir, env=dict(env) if env is not None else None, start_new_session=True,
+        )
+    except OSError as err:
+        raise _start_error(err, argv, workdir, env) from err
     pgid = transport.get_pid()
     _enlarge_pipes(transport)
     timed_out = False

@@ -13,15 +13,32 @@
   may be `bubblewrap`, `landlock` or `none` to use only that mechanism; a forced
   mechanism that doesn't work gives `none` with a warning saying why (never a different
   mechanism). Any other value raises ValueError.
-* `sandboxed_argv(argv, policy, cwd, env, info)` (pure given `info`):
+* `sandboxed_argv(argv, policy, cwd, env, info, *, workspace, hidden, limits, cgroup)`
+  (pure given `info`, apart from `stat`/`realpath`/directory scans of the roots):
   `danger-full-access`, or mechanism `none`, returns `argv` unchanged — the caller must
   then get the user's approval when the policy asked for a sandbox; otherwise the
-  writable roots come from `effective_writable_roots(policy, cwd, env)` (`env` supplies
-  $TMPDIR), the network is allowed only for workspace-write with `network_access`, and
-  the command is wrapped in bwrap (bwrap.py) or in the Landlock launcher
-  (`sys.executable -I -S landlock_launcher.py --policy-json ... -- argv`).
-* `network_disabled(policy)` tells whether commands run without network (for the
-  `*_SANDBOX_NETWORK_DISABLED` markers of env.py).
+  writable roots come from `effective_writable_roots(policy, workspace, env)` (`env`
+  supplies $TMPDIR), the network is allowed only for workspace-write with
+  `network_access` and when `network_refusal(mechanism)` is None, and the command is
+  wrapped in bwrap (bwrap.py: `hidden` paths hidden, `limits` set as rlimits inside the
+  sandbox) or in the Landlock launcher (`sys.executable -I -S landlock_launcher.py
+  --policy-json ... -- argv`, which sets the rlimits itself; `hidden` can't be hidden
+  there). With a `cgroup` (limits.CommandCgroup, made by the caller, who removes it after
+  the command) the command joins it before the sandbox starts.
+* `network_refusal(mechanism)` -> why commands get no network even when the policy allows
+  it, or None. The invariant: a sandboxed command must not be able to control this
+  kernel or another Jupyter kernel or server of the user. bubblewrap hides the runtime
+  directories and connection files (hidden.py), and the kernel's key never reaches a
+  command's environment (env.py), so network is allowed; Landlock can't hide a subtree
+  of a readable root, so the keys are readable and network is refused; a kernel whose
+  connection file has an empty key signs nothing, so network is refused on every
+  mechanism.
+* `network_disabled(policy)` tells whether the policy runs commands without network (for
+  the `*_SANDBOX_NETWORK_DISABLED` markers of env.py, together with `network_refusal`).
+* `describe_sandbox(mechanism, policy, cwd, env, hidden, limits)` -> `SandboxReport`:
+  what is hidden from commands on this mechanism, its remaining limits (notes), and the
+  warnings the session must show at start-up (network refused although configured; the
+  agent's own install writable under Landlock).
 """
 
 from __future__ import annotations
@@ -35,8 +52,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Mapping, Optional, Sequence
 
-from .bwrap import bwrap_argv, find_bwrap
-from .roots import WritableRoot, effective_writable_roots
+from .bwrap import bwrap_argv, find_bwrap, hidden_paths
+from .limits import DEFAULT_LIMITS, CommandCgroup, ResourceLimits, limit_notes, rlimit_prefix, rlimit_spec
+from .roots import (MAX_GIT_SCAN_DIRS, MAX_TMP_GIT_SCAN_DIRS, WritableRoot, agent_install_paths,
+                    effective_writable_roots)
 
 if TYPE_CHECKING:
     from agent.protocol.policy import SandboxPolicy
@@ -46,7 +65,10 @@ __all__ = [
     "LAUNCHER_PATH",
     "Mechanism",
     "SandboxInfo",
+    "SandboxReport",
+    "describe_sandbox",
     "network_disabled",
+    "network_refusal",
     "probe_mechanism",
     "sandboxed_argv",
 ]
@@ -149,8 +171,31 @@ def network_disabled(policy: SandboxPolicy) -> bool:
     return True
 
 
+LANDLOCK_NETWORK_REFUSED = (
+    "network access is off under the Landlock sandbox: Landlock can't hide Jupyter connection files "
+    "from commands, so with network a command could take control of this kernel or another Jupyter "
+    "kernel or server of yours (bubblewrap can hide them: it needs unprivileged user namespaces)"
+)
+UNSIGNED_KERNEL_NETWORK_REFUSED = (
+    "network access is off for commands: this kernel's connection file has an empty key, so its "
+    "messages are unsigned and any command that reaches its ports could run code in it"
+)
+
+
+def network_refusal(mechanism: str) -> str | None:
+    """Why sandboxed commands get no network whatever the policy says, or None (module docstring)."""
+    from .hidden import kernel_signs_messages
+
+    if mechanism == "landlock":
+        return LANDLOCK_NETWORK_REFUSED
+    if mechanism == "bubblewrap" and not kernel_signs_messages():
+        return UNSIGNED_KERNEL_NETWORK_REFUSED
+    return None
+
+
 def sandboxed_argv(argv: Sequence[str], policy: SandboxPolicy, cwd: Path, env: Mapping[str, str],
-                   info: SandboxInfo, *, workspace: Path | None = None) -> list[str]:
+                   info: SandboxInfo, *, workspace: Path | None = None, hidden: Sequence[Path] = (),
+                   limits: ResourceLimits = DEFAULT_LIMITS, cgroup: CommandCgroup | None = None) -> list[str]:
     """`argv` wrapped for `info.mechanism` under `policy` (see the module docstring).
 
     The writable roots come from `workspace` (the session's cwd), never from `cwd` (where
@@ -163,12 +208,70 @@ def sandboxed_argv(argv: Sequence[str], policy: SandboxPolicy, cwd: Path, env: M
         return list(argv)
     cwd = Path(os.path.abspath(cwd))
     roots = effective_writable_roots(policy, Path(os.path.abspath(workspace)) if workspace is not None else cwd, env)
-    network = not network_disabled(policy)
+    network = not network_disabled(policy) and network_refusal(info.mechanism) is None
+    join = cgroup.join_prefix() if cgroup is not None and cgroup.dirs else []
     if info.mechanism == "bubblewrap":
         if not info.bwrap_path:
             raise ValueError("SandboxInfo for bubblewrap has no bwrap_path")
-        return bwrap_argv(argv, policy, cwd, roots, network, info.bwrap_path)
+        return join + bwrap_argv(argv, policy, cwd, roots, network, info.bwrap_path, hidden=hidden,
+                                 inner_prefix=rlimit_prefix(limits))
     if info.mechanism == "landlock":
-        spec = json.dumps({"writable_roots": [str(r.root) for r in roots], "network": network})
+        spec = json.dumps({"writable_roots": [str(r.root) for r in roots], "network": network,
+                           "rlimits": rlimit_spec(limits), "cgroup_procs": cgroup.procs_files if cgroup else []})
         return [sys.executable, "-I", "-S", LAUNCHER_PATH, "--policy-json", spec, "--", *argv]
     raise ValueError(f"unknown sandbox mechanism {info.mechanism!r}")
+
+
+@dataclass(frozen=True)
+class SandboxReport:
+    """What the session tells the user about the sandbox at start-up."""
+
+    hidden: tuple[str, ...] = ()
+    """Paths hidden from sandboxed commands on this mechanism."""
+    notes: tuple[str, ...] = ()
+    """What else holds or doesn't on this mechanism (limits, `.git`, what isn't hidden)."""
+    warnings: tuple[str, ...] = ()
+    """Things that override or weaken the configured policy (to show as warnings)."""
+
+
+def describe_sandbox(mechanism: str, policy: SandboxPolicy, cwd: Path, env: Mapping[str, str],
+                     hidden: Sequence[Path], limits: ResourceLimits = DEFAULT_LIMITS) -> SandboxReport:
+    """See the module docstring."""
+    if policy.type == "danger-full-access" or mechanism not in ("bubblewrap", "landlock"):
+        return SandboxReport()
+    roots = effective_writable_roots(policy, Path(os.path.abspath(cwd)), env)
+    notes: list[str] = []
+    warnings: list[str] = []
+    refusal = network_refusal(mechanism)
+    if refusal and not network_disabled(policy):
+        warnings.append(refusal)
+    if mechanism == "bubblewrap":
+        shown = [str(p) for p in hidden_paths(hidden, roots)]
+        resolved = {Path(os.path.realpath(p)) for p in hidden}
+        for path in sorted(resolved):
+            if path.exists() and any(r.root == path or path in r.root.parents for r in roots):
+                notes.append(f"{path} is not hidden: it contains a writable root")
+        notes.append("nested .git directories in writable roots are read-only")
+        for root in roots:
+            if root.git_scan_truncated:
+                notes.append(f"{root.root} is too big to search fully for nested .git directories (the scan "
+                             f"lists {MAX_GIT_SCAN_DIRS} directories, {MAX_TMP_GIT_SCAN_DIRS} in /tmp and $TMPDIR); "
+                             "deeper ones stay writable")
+    else:
+        shown = []
+        notes.append("nothing is hidden from commands on Landlock (it can only grant reads, and reading / is "
+                     "granted): credential files and Jupyter connection files are readable by commands, "
+                     "though not by the agent's file tools")
+        notes.append(".git directories inside writable roots are writable on Landlock (it can't make a "
+                     "subpath of a writable root read-only)")
+        exposed = [p for p in agent_install_paths() if any(r.root == p or r.root in p.parents for r in roots)]
+        if exposed:
+            warnings.append("the agent's own installation is inside a writable root and Landlock can't protect "
+                            f"it ({', '.join(map(str, exposed))}): a command could change code that later runs "
+                            "unsandboxed; move the virtualenv out of the workspace or use bubblewrap")
+    group = CommandCgroup.create(limits)
+    controllers = tuple(group.controllers) if group else ()
+    if group:
+        group.remove()
+    notes += limit_notes(limits, mechanism, controllers)
+    return SandboxReport(tuple(shown), tuple(notes), tuple(warnings))

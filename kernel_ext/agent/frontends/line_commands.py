@@ -59,6 +59,10 @@ def cmd_status(magics: Any, args: list[str]) -> None:
     ]
     if configured is not None and configured.sandbox_warning:
         rows.append(("warning", configured.sandbox_warning))
+    if configured is not None and configured.sandbox_mechanism not in (None, "none"):
+        hidden = ", ".join(f"`{p}`" for p in configured.sandbox_hidden or []) or "nothing"
+        rows.append(("hidden from commands", hidden))
+        rows += [("sandbox note", note) for note in configured.sandbox_notes or []]
     show(magics, "\n".join(f"- **{k}:** {v}" for k, v in rows))
 
 

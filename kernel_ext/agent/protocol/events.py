@@ -135,7 +135,13 @@ class SessionConfigured(_Msg):
     sandbox_mechanism: str | None = None
     """Which sandbox confines commands (e.g. `bubblewrap`, `landlock`, `none`)."""
     sandbox_warning: str | None = None
-    """Set when commands cannot be confined (then every command needs approval)."""
+    """Set when commands cannot be confined (then every command needs approval), or when
+    the sandbox is weaker than configured (e.g. network refused, the agent's install
+    writable under Landlock)."""
+    sandbox_hidden: list[str] | None = None
+    """Paths hidden from sandboxed commands on the active mechanism (empty: nothing)."""
+    sandbox_notes: list[str] | None = None
+    """What else holds or doesn't on the active mechanism (resource limits, `.git`)."""
 
 
 class TaskStarted(_Msg):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from agent.exec.limits import DEFAULT_LIMITS, ResourceLimits
 from agent.protocol.events import EventMsg
 from agent.protocol.items import ResponseItem
 from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
@@ -60,6 +61,8 @@ class ExecSettings:
     env_include_only: tuple[str, ...] = ()
     output_byte_budget: int = 10_000
     """Bytes of command output the model sees (middle-truncated beyond this)."""
+    limits: ResourceLimits = DEFAULT_LIMITS
+    """Resource limits of every sandboxed command (agent.exec.limits)."""
 
 
 class ToolContext(Protocol):
