@@ -168,3 +168,22 @@ def test_a_killed_exec_resumes_with_what_it_recorded(tmp_path, home, server):
     assert result.stdout == "back again\n"
     assert said(server.requests[1]) == ["the prompt before the crash", "continue"]
     assert rollouts(home) == [path]
+
+
+@pytest.mark.parametrize("words", [
+    ["exec", "--json", "resume", "--last", "{prompt}"],
+    ["exec", "--json", "resume", "{sid}", "{prompt}"],
+    ["exec", "resume", "--last", "--json", "{prompt}"],
+    ["exec", "resume", "{sid}", "--json", "{prompt}"],
+    ["exec", "--json", "-m", "gpt-5.1-codex", "resume", "{sid}", "-c", "hide_agent_reasoning=true", "{prompt}"],
+])
+def test_exec_resume_takes_options_before_or_after_the_subcommand(tmp_path, home, server, words):
+    """Invariant (issue 9, item 11): `exec` options work before or after `resume` and
+    between its positional arguments, as in Codex. Control: the plain `exec PROMPT` form."""
+    sid = first_exec(tmp_path, home, server)
+    server.enqueue(Reply(text="again"))
+    argv = [word.format(sid=sid, prompt="continue please") for word in words]
+    lines = json_lines(ok(agent(tmp_path, home, *argv)).stdout)
+    assert lines[0] == {"type": "thread.started", "thread_id": sid} and lines[-1]["type"] == "turn.completed"
+    assert said(server.requests[-1])[-1] == "continue please"
+    assert len(rollouts(home)) == 1

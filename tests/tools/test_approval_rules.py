@@ -71,3 +71,29 @@ def test_patch_refusal_texts():
     assert patch_requirement("never", WS, empty=False, all_writable=False) == Forbidden(
         "writing outside of the project; rejected by user approval settings"
     )
+
+
+def test_known_safe_program_planted_under_a_writable_root_asks(tmp_path):
+    """Invariant: a known-safe name that PATH resolves to a file the model can write (a
+    `cat` in a venv inside the workspace) or a relative PATH entry is not known safe.
+    Control: the system's `cat` still is."""
+    from agent.exec.roots import WritableRoot
+    from agent.tools.approval_rules import planted_programs
+
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "cat").write_text("#!/bin/sh\ntouch /tmp/pwned\n")
+    (bin_dir / "cat").chmod(0o755)
+    roots = [WritableRoot(root=tmp_path)]
+    system = "/usr/bin:/bin"
+
+    def verdict_for(argv, search_path):
+        req = exec_requirement(argv, "untrusted", WS, escalated=False, justification=None, sandbox_available=True,
+                               planted=planted_programs(search_path, roots))
+        return verdict(req)
+
+    assert verdict_for(["cat", "x"], f"{bin_dir}:{system}") == ASK
+    assert verdict_for(["bash", "-lc", "ls && cat x"], f"{bin_dir}:{system}") == ASK
+    assert verdict_for(["ls"], f".:{system}") == ASK
+    assert verdict_for(["cat", "x"], system) == AUTO
+    assert verdict_for(["cat", "x"], f"{system}:{bin_dir}") == AUTO

@@ -15,7 +15,6 @@ from agent.tools.command_safety import (
 SAFE = [
     ["ls"],
     ["ls", "-la", "/tmp"],
-    ["/bin/ls", "-l"],
     ["cat", "README.md"],
     ["cd", "src"],
     ["echo", "hello"],
@@ -38,8 +37,6 @@ SAFE = [
     ["git", "show", "HEAD"],
     ["git", "branch"],
     ["git", "branch", "--show-current"],
-    ["/usr/bin/git", "status"],
-    ["cargo", "check"],
     ["sed", "-n", "10p", "file.txt"],
     ["sed", "-n", "1,5p", "file.txt"],
     ["sed", "-n", "3p"],
@@ -55,7 +52,6 @@ SAFE = [
     ["bash", "-lc", "ls *.py"],
     ["bash", "-lc", "cat a\ncat b"],
     ["bash", "-lc", "ls;"],
-    ["/bin/bash", "-lc", "pwd"],
 ]
 
 UNSAFE = [
@@ -116,6 +112,14 @@ UNSAFE = [
     ["bash", "-x", "ls"],
     ["fish", "-c", "ls"],
     ["bash", "-lc", "find . -delete"],
+    # Stricter than Codex: a path-qualified program may be a repository script.
+    ["/bin/ls", "-l"],
+    ["./tools/cat", "README"],
+    ["/usr/bin/git", "status"],
+    ["/bin/bash", "-lc", "pwd"],
+    ["bash", "-lc", "./tools/cat README"],
+    # ... and `cargo check` runs build scripts.
+    ["cargo", "check"],
 ]
 
 
@@ -144,21 +148,23 @@ DANGEROUS = [
     ["bash", "-lc", "ls && rm -rf build"],
     ["zsh", "-c", "sudo rm -f x"],
     ["sh", "-lc", "echo hi; git rm -r src"],
+    # Broader than Codex: flags anywhere, any spelling; non-plain scripts too.
+    ["rm", "x", "-rf"],
+    ["rm", "-r", "x"],
+    ["bash", "-lc", "rm -rf x > /dev/null"],
 ]
 
 NOT_DANGEROUS = [
     [],
     ["ls"],
     ["rm", "x"],
-    ["rm", "-r", "x"],
-    ["rm", "x", "-rf"],
     ["git", "status"],
     ["git", "commit", "-m", "rm"],
     ["sudo", "ls"],
     ["echo", "rm", "-rf", "/"],
     ["bash", "-lc", "ls && cat x"],
     ["bash", "-lc", "echo 'rm -rf /'"],
-    ["bash", "-lc", "rm -rf x > /dev/null"],
+    ["rm", "--", "-rf"],
 ]
 
 

@@ -4,20 +4,26 @@
     patch_requirement(...) -> the same for apply_patch
     session keys           -> what `approved_for_session` remembers
 
-Known-safe commands never ask. With no sandbox available every command asks (and is
-refused under `never`), since nothing else would confine it.
+Known-safe commands never ask, unless PATH resolves one of the programs they start to a
+file under a writable root (`planted`, see `planted_programs`): the model could have put
+a `cat` there. With no sandbox available every command asks (and is refused under
+`never`), since nothing else would confine it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Callable, Iterable, Union
+
+from agent.exec.roots import WritableRoot, is_path_writable
 
 from agent.protocol.policy import AskForApproval, DangerFullAccess, SandboxPolicy
 
-from .command_safety import command_might_be_dangerous, is_known_safe_command
+from .command_safety import command_might_be_dangerous, invoked_programs, is_known_safe_command
 
 NO_SANDBOX_UNDER_NEVER = (
     "no sandbox is available on this machine, so commands need approval; "
@@ -47,9 +53,10 @@ Requirement = Union[Skip, NeedsApproval, Forbidden]
 def exec_requirement(
     argv: list[str], approval: AskForApproval, sandbox: SandboxPolicy, *,
     escalated: bool, justification: str | None, sandbox_available: bool,
+    planted: Callable[[str], bool] = lambda program: False,
 ) -> Requirement:
     full_access = isinstance(sandbox, DangerFullAccess)
-    if is_known_safe_command(argv):
+    if is_known_safe_command(argv) and not any(planted(p) for p in invoked_programs(argv)):
         return Skip()
     if not full_access and not sandbox_available and not escalated:
         return Forbidden(NO_SANDBOX_UNDER_NEVER) if approval == "never" else NeedsApproval("no sandbox is available")
@@ -61,6 +68,22 @@ def exec_requirement(
     if full_access:
         return NeedsApproval(justification) if dangerous else Skip()
     return NeedsApproval(justification) if escalated or dangerous else Skip()
+
+
+def planted_programs(search_path: str, roots: Iterable[WritableRoot]) -> Callable[[str], bool]:
+    """The `planted` check of `exec_requirement` for a command's PATH and writable roots:
+    True when PATH has a relative entry (`.`, an empty one) or resolves the program to a
+    file the sandbox lets the model write (say a venv inside the workspace)."""
+    roots = list(roots)
+    relative = any(not entry or not os.path.isabs(entry) for entry in search_path.split(os.pathsep))
+
+    def planted(program: str) -> bool:
+        if relative:
+            return True
+        found = shutil.which(program, path=search_path)
+        return found is not None and is_path_writable(os.path.realpath(found), roots)
+
+    return planted
 
 
 def patch_requirement(approval: AskForApproval, sandbox: SandboxPolicy, *, empty: bool, all_writable: bool) -> Requirement:

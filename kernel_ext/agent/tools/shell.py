@@ -23,13 +23,13 @@ from typing import Any
 from agent.exec.denial import sandbox_denial
 from agent.exec.env import command_env
 from agent.exec.roots import effective_writable_roots, is_path_writable
-from agent.exec.runner import ExecResult, run_command
+from agent.exec.runner import CommandStartError, ExecResult, run_command
 from agent.exec.sandbox import network_disabled, probe_mechanism, sandboxed_argv
 from agent.protocol.events import Duration, ExecApprovalRequest, ExecCommandBegin, ExecCommandEnd, ExecCommandOutputDelta
 from agent.protocol.policy import DangerFullAccess, WorkspaceWrite
 
 from .apply_patch_tool import apply_patch_flow
-from .approval_rules import Forbidden, NeedsApproval, exec_requirement, exec_session_key
+from .approval_rules import Forbidden, NeedsApproval, exec_requirement, exec_session_key, planted_programs
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .command_safety import parse_command_summary
 from .errors import RespondToModel
@@ -95,6 +95,11 @@ class ShellTool:
         return await ShellRun(ctx, call.call_id, request, self.output_style).run()
 
 
+def _command_path(ctx: ToolContext) -> str:
+    """The PATH the command will run with (the config's `set` wins over ours)."""
+    return dict(ctx.exec_settings.env_set).get("PATH") or os.environ.get("PATH", os.defpath)
+
+
 def _unsandboxed_reason(reason: str | None) -> str:
     return f"{UNSANDBOXED_PREFIX}: {reason}" if reason else f"{UNSANDBOXED_PREFIX}."
 
@@ -133,6 +138,7 @@ class ShellRun:
         requirement = exec_requirement(
             req.argv, ctx.approval_policy, ctx.sandbox_policy, escalated=req.escalated,
             justification=req.justification, sandbox_available=ctx.sandbox_mechanism != "none",
+            planted=planted_programs(_command_path(ctx), effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)),
         )
         if isinstance(requirement, Forbidden):
             return await self._refused(requirement.reason)
@@ -143,13 +149,16 @@ class ShellRun:
             if not await self._ask(reason, unsandboxed=escalating):
                 return await self._refused(REJECTED)
             unsandboxed = unsandboxed or escalating
-        result = await self._execute(sandboxed=not unsandboxed)
-        evidence = None if unsandboxed else self._denial(result)
-        if evidence and ctx.approval_policy in ("untrusted", "on-failure"):
-            # A rerun outside the sandbox is a new, bigger permission: never covered by the
-            # approval (or session approval) of the sandboxed run; the prompt says so.
-            if await self._ask(_unsandboxed_reason(f"{RETRY_REASON} ({evidence})"), unsandboxed=True):
-                result = await self._execute(sandboxed=False)
+        try:
+            result = await self._execute(sandboxed=not unsandboxed)
+            evidence = None if unsandboxed else self._denial(result)
+            if evidence and ctx.approval_policy in ("untrusted", "on-failure"):
+                # A rerun outside the sandbox is a new, bigger permission: never covered by the
+                # approval (or session approval) of the sandboxed run; the prompt says so.
+                if await self._ask(_unsandboxed_reason(f"{RETRY_REASON} ({evidence})"), unsandboxed=True):
+                    result = await self._execute(sandboxed=False)
+        except CommandStartError as err:  # NUL byte, argument list too long, not found, ...
+            return await self._refused(str(err))
         return await self._finish(result)
 
     async def _ask(self, reason: str | None, *, unsandboxed: bool) -> bool:
@@ -166,19 +175,32 @@ class ShellRun:
         return decision in ("approved", "approved_for_session")
 
     async def _execute(self, sandboxed: bool) -> ExecResult:
+        # Hidden paths, the network refusal, the scrubbed Jupyter keys and the resource
+        # limits: agent.exec.sandbox / hidden / limits (the cgroup lives as long as the command).
+        from agent.exec.hidden import jupyter_secrets
+        from agent.exec.limits import CommandCgroup
+        from agent.exec.sandbox import network_refusal
+
         ctx, req = self.ctx, self.req
-        network = isinstance(ctx.sandbox_policy, WorkspaceWrite) and ctx.sandbox_policy.network_access
+        info = probe_mechanism(force=ctx.sandbox_mechanism) if sandboxed else None
+        network = (isinstance(ctx.sandbox_policy, WorkspaceWrite) and ctx.sandbox_policy.network_access
+                   and (info is None or network_refusal(info.mechanism) is None))
         settings = ctx.exec_settings
         env = command_env(
             os.environ, inherit=settings.env_inherit, ignore_default_excludes=settings.env_ignore_default_excludes,
             exclude=list(settings.env_exclude), set=dict(settings.env_set), include_only=list(settings.env_include_only),
-            network_disabled=sandboxed and not network,
+            network_disabled=sandboxed and not network, secret_values=jupyter_secrets(),
         )
-        argv = req.argv
-        if sandboxed:
-            info = probe_mechanism(force=ctx.sandbox_mechanism)
-            argv = sandboxed_argv(req.argv, ctx.sandbox_policy, req.cwd, env, info, workspace=ctx.cwd)
-        return await run_command(argv, cwd=req.cwd, env=env, timeout_ms=req.timeout_ms, on_output=self._on_output)
+        if info is None:
+            return await run_command(req.argv, cwd=req.cwd, env=env, timeout_ms=req.timeout_ms, on_output=self._on_output)
+        cgroup = CommandCgroup.create(settings.limits) if info.mechanism != "none" else None
+        try:
+            argv = sandboxed_argv(req.argv, ctx.sandbox_policy, req.cwd, env, info, workspace=ctx.cwd,
+                                  hidden=ctx.hidden_paths, limits=settings.limits, cgroup=cgroup)
+            return await run_command(argv, cwd=req.cwd, env=env, timeout_ms=req.timeout_ms, on_output=self._on_output)
+        finally:
+            if cgroup is not None:
+                cgroup.remove()
 
     async def _on_output(self, stream: str, chunk: bytes) -> None:
         await self.ctx.emit(ExecCommandOutputDelta(call_id=self.call_id, stream=stream, chunk=base64.b64encode(chunk).decode()))  # type: ignore[arg-type]

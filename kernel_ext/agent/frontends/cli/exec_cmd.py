@@ -2,10 +2,20 @@
 
 Human mode streams progress to stderr and prints the final message on stdout; `--json`
 prints one thread event per line on stdout and nothing else. Ctrl-C (SIGINT) interrupts
-the turn. Exit codes: 0 done, 1 failed (reason on stderr), 130 interrupted.
+the turn. Exit codes: 0 done, 1 failed (reason on stderr), 130 interrupted, 141 output
+closed early.
 
-`run_prompt` (one prompt in a new, resumed or forked session) and `add_run_options` are
-shared with the session commands (`resume`, `fork`, `exec resume`).
+Approvals: the policy comes from `-a`/`--full-auto`/`--yolo`, else `-c`, the profile or
+config.toml; when none of them sets one, exec uses `never` (a project marked
+`trust_level = "untrusted"` keeps `untrusted`). A request is asked on the terminal, or
+denied at once when there is none (see exec_approvals).
+
+If stdout (or stderr) is closed early (`exec ... | head -c 10`), the rest of the output
+goes to /dev/null, the turn is interrupted, the session file is still written, and exec
+exits 141 without a traceback, the way a program stopped by SIGPIPE does in a pipeline.
+
+`run_prompt` (one prompt in a new, resumed or forked session), `add_run_options` and
+`load_run_config` are shared with the session commands (`resume`, `fork`, `exec resume`).
 """
 
 from __future__ import annotations
@@ -13,19 +23,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from agent.core.config import CliOverrides, ConfigError, load_config
+from agent.core.config import CONFIG_FILE, CliOverrides, Config, ConfigError, load_config, parse_cli_override
 from agent.core.errors import SetupError
+from agent.protocol import events as ev
 from agent.protocol import ops
 from agent.protocol.events import Event
 from agent.protocol.events import Warning as WarningEvent
 
 from ..text_render import TextRenderer
 from ..thread_events import ThreadEventMapper
+from .exec_approvals import ExecApprover, stdin_and_stderr_are_ttys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 if TYPE_CHECKING:
     from agent.core.session import Session
@@ -66,9 +84,36 @@ def overrides_from(args: argparse.Namespace) -> CliOverrides:
         approval, sandbox = "never", "danger-full-access"
     return CliOverrides(
         model=args.model, model_provider=args.model_provider or ("ollama" if args.oss else None),
-        approval_policy=approval or "never", sandbox_mode=sandbox, cwd=args.cwd, profile=args.profile,
+        approval_policy=approval, sandbox_mode=sandbox, cwd=args.cwd, profile=args.profile,
         add_dirs=list(args.add_dirs), raw=list(args.raw_overrides),
     )
+
+
+EXEC_DEFAULT_APPROVAL = "never"
+"""The approval policy of exec when nothing configures one (as in Codex's headless mode)."""
+SIGPIPE_EXIT = 128 + signal.SIGPIPE
+
+
+def load_run_config(args: argparse.Namespace) -> Config:
+    """The config of a command that runs a prompt without a person at hand (exec, resume,
+    fork): as `load_config`, with EXEC_DEFAULT_APPROVAL when no flag, `-c`, profile or
+    config.toml sets `approval_policy` (a project marked untrusted keeps `untrusted`)."""
+    config = load_config(overrides_from(args))
+    explicit = args.approval_policy or args.full_auto or args.yolo
+    if explicit or config.approval_policy == "untrusted" or _approval_configured(config, args.raw_overrides):
+        return config
+    return config.with_overrides(approval_policy=EXEC_DEFAULT_APPROVAL)
+
+
+def _approval_configured(config: Config, raw_overrides: list[str]) -> bool:
+    """Whether a `-c` override, config.toml or its selected profile sets approval_policy."""
+    wanted = (["approval_policy"], ["profiles", config.profile, "approval_policy"])
+    if any(parse_cli_override(text)[0] in wanted for text in raw_overrides):
+        return True
+    path = config.home / CONFIG_FILE
+    table = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    profile = (table.get("profiles") or {}).get(config.profile) if config.profile else None
+    return table.get("approval_policy") is not None or (isinstance(profile, dict) and profile.get("approval_policy") is not None)
 
 
 def read_prompt(arg: str | None) -> str:
@@ -87,7 +132,7 @@ def run_exec_command(args: argparse.Namespace) -> int:
     try:
         prompt = read_prompt(args.prompt)
         schema = prompt_schema(args, prompt)
-        config = load_config(overrides_from(args))
+        config = load_run_config(args)
     except (SetupError, ConfigError, OSError, json.JSONDecodeError) as err:
         print(f"Error: {err}", file=sys.stderr)
         return 1
@@ -113,56 +158,107 @@ async def run_prompt(args: argparse.Namespace, opener: Callable[[], Session], pr
         print(f"Error: {err}", file=sys.stderr)
         return 1
     stream = session.events()
+    output = _Output(args, session)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, lambda: session.submit(ops.Interrupt()))
+    loop.add_signal_handler(signal.SIGINT, output.interrupt)
     try:
         submit_user_text(session, prompt, images=args.images, final_output_json_schema=schema)
-        outcome = await _follow(args, stream, startup_warnings(session))
+        outcome = await output.follow(stream, startup_warnings(session))
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await session.shutdown()
-    return _finish(args, outcome)
+    return output.finish(outcome)
 
 
-async def _follow(args: argparse.Namespace, stream, warnings: list[str]) -> dict:
-    mapper, renderer = ThreadEventMapper(), TextRenderer(sys.stderr)
-    outcome: dict = {"errors": [], "aborted": False, "last": None}
-    async for event in stream:
-        _show(args, event, mapper, renderer)
-        kind = event.msg.type
-        if kind == "session_configured":
-            for text in warnings:
-                _show(args, Event(id=event.id, msg=WarningEvent(message=text)), mapper, renderer)
-        if kind == "error":
-            outcome["errors"].append(event.msg.message)
-        elif kind == "turn_aborted":
-            outcome["aborted"] = True
-            return outcome
-        elif kind == "task_complete":
-            outcome["last"] = event.msg.last_agent_message
-            return outcome
-    return outcome
+class _Output:
+    """Shows one turn's events (JSONL on stdout or text on stderr), answers approval
+    requests, and survives its reader going away."""
+
+    def __init__(self, args: argparse.Namespace, session: Session):
+        self.args, self.session = args, session
+        self.mapper, self.renderer = ThreadEventMapper(), TextRenderer(sys.stderr)
+        self.approver = ExecApprover(session.submit, self.renderer, interactive=stdin_and_stderr_are_ttys())
+        self.broken_pipe = False
+
+    def interrupt(self) -> None:
+        self.approver.cancel()
+        self.session.submit(ops.Interrupt())
+
+    async def follow(self, stream, warnings: list[str]) -> dict:
+        outcome: dict = {"errors": [], "aborted": False, "last": None}
+        async for event in stream:
+            self._show(event)
+            kind = event.msg.type
+            if kind == "session_configured":
+                for text in warnings:
+                    self._show(Event(id=event.id, msg=WarningEvent(message=text)))
+            if isinstance(event.msg, (ev.ExecApprovalRequest, ev.ApplyPatchApprovalRequest)):
+                await self.approver.answer(event.msg)
+            if kind == "error":
+                outcome["errors"].append(event.msg.message)
+            elif kind == "turn_aborted":
+                outcome["aborted"] = True
+                return outcome
+            elif kind == "task_complete":
+                outcome["last"] = event.msg.last_agent_message
+                return outcome
+        return outcome
+
+    def _show(self, event: Event) -> None:
+        if isinstance(event.msg, (ev.ExecApprovalRequest, ev.ApplyPatchApprovalRequest)) and not self.args.json:
+            return  # the approver shows it, right before asking
+        stream = sys.stdout if self.args.json else sys.stderr
+        try:
+            if self.args.json:
+                for line in self.mapper.feed(event):
+                    sys.stdout.write(line.model_dump_json(exclude_none=False) + "\n")
+                sys.stdout.flush()
+            else:
+                self.renderer.handle(event)
+        except BrokenPipeError:
+            self._reader_gone(stream)
+
+    def _reader_gone(self, stream) -> None:
+        """Nobody reads `stream` any more: discard the rest of it and stop the turn."""
+        _discard_rest(stream)
+        if not self.broken_pipe:
+            self.broken_pipe = True
+            self.interrupt()
+
+    def finish(self, outcome: dict) -> int:
+        args, last = self.args, outcome["last"]
+        if args.output_last_message and last is not None:
+            Path(args.output_last_message).write_text(last, encoding="utf-8")
+        if not args.json and last:
+            try:
+                print(last, flush=True)
+            except BrokenPipeError:
+                _discard_rest(sys.stdout)
+                self.broken_pipe = True
+        if self.broken_pipe:
+            _say("Error: the output was closed early; the turn was stopped (the session is saved)")
+            return SIGPIPE_EXIT
+        if outcome["aborted"]:
+            _say("Error: interrupted")
+            return 130
+        if outcome["errors"]:
+            _say(f"Error: {outcome['errors'][-1]}")
+            return 1
+        return 0
 
 
-def _show(args: argparse.Namespace, event: Event, mapper: ThreadEventMapper, renderer: TextRenderer) -> None:
-    if args.json:
-        for line in mapper.feed(event):
-            sys.stdout.write(line.model_dump_json(exclude_none=False) + "\n")
-        sys.stdout.flush()
-    else:
-        renderer.handle(event)
+def _discard_rest(stream) -> None:
+    """Point `stream`'s file descriptor at /dev/null, so later writes and the flush at
+    exit neither fail nor print "Exception ignored ... BrokenPipeError"."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
 
 
-def _finish(args: argparse.Namespace, outcome: dict) -> int:
-    last = outcome["last"]
-    if args.output_last_message and last is not None:
-        Path(args.output_last_message).write_text(last, encoding="utf-8")
-    if not args.json and last:
-        print(last)
-    if outcome["aborted"]:
-        print("Error: interrupted", file=sys.stderr)
-        return 130
-    if outcome["errors"]:
-        print(f"Error: {outcome['errors'][-1]}", file=sys.stderr)
-        return 1
-    return 0
+def _say(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _discard_rest(sys.stderr)

@@ -12,9 +12,12 @@
   given.
 * `exec resume [ID|--last] [PROMPT]`: Codex's form; like `resume` with a prompt, which is
   read from stdin when missing or `-`. `rewrite_exec_resume` maps it to the hidden
-  `exec-resume` command before parsing, so `exec PROMPT` is unchanged.
+  `exec-resume` command before parsing, so `exec PROMPT` is unchanged. Options may come
+  before or after `resume` and between the positional arguments, as in Codex:
+  `exec --json resume --last "…"`, `exec resume ID --json "…"`.
 
-Positional arguments go together (before or after the options, not around them).
+For `resume` and `fork`, positional arguments go together (before or after the options,
+not around them).
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from agent.core.config import ConfigError, load_config
+from agent.core.config import ConfigError
 from agent.core.errors import SetupError
 
-from .exec_cmd import add_run_options, overrides_from, prompt_schema, read_prompt, run_prompt
+from .exec_cmd import add_run_options, load_run_config, prompt_schema, read_prompt, run_prompt
 
 
 def add_session_commands(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -65,12 +68,45 @@ def _add_resume_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def rewrite_exec_resume(argv: Sequence[str]) -> list[str]:
-    """`exec resume ...` -> `exec-resume ...`; any other command line is returned as is."""
+    """`exec [OPTS] resume [OPTS] [ID|--last] [OPTS] [PROMPT]` -> `exec-resume OPTS -- POSITIONALS`
+    (options first, so argparse accepts them anywhere); any other command line is
+    returned as is."""
     argv = list(argv)
     command = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
-    if command is not None and argv[command] == "exec" and argv[command + 1 : command + 2] == ["resume"]:
-        return argv[:command] + ["exec-resume"] + argv[command + 2 :]
-    return argv
+    if command is None or argv[command] != "exec":
+        return argv
+    options, positionals = _split_run_arguments(argv[command + 1 :])
+    if positionals[:1] != ["resume"]:
+        return argv
+    return argv[:command] + ["exec-resume", *options, "--", *positionals[1:]]
+
+
+def _split_run_arguments(words: list[str]) -> tuple[list[str], list[str]]:
+    """Options (with their values) and positional words of an exec command line."""
+    takes_value = _options_taking_a_value()
+    options: list[str] = []
+    positionals: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            positionals.extend(words[i + 1 :])
+            break
+        if word in takes_value:
+            options.extend(words[i : i + 2])
+            i += 2
+            continue
+        (options if word.startswith("-") and word != "-" else positionals).append(word)
+        i += 1
+    return options, positionals
+
+
+def _options_taking_a_value() -> frozenset[str]:
+    from .main import config_options
+
+    probe = argparse.ArgumentParser(add_help=False, parents=[config_options()])
+    add_run_options(probe)
+    return frozenset(opt for action in probe._actions if action.nargs != 0 for opt in action.option_strings)
 
 
 def _positive(text: str) -> int:
@@ -137,7 +173,7 @@ def _resume(args: argparse.Namespace, *, exec_mode: bool) -> int:
     if target is None and not args.last:
         return _fail("give a session id or --last (`kernel-agent sessions` lists them)", 2)
     try:
-        config = load_config(overrides_from(args))
+        config = load_run_config(args)
         path = _resume_path(config, target)
         if prompt is None and not exec_mode:
             return print_transcript(path)
@@ -191,7 +227,7 @@ def run_fork(args: argparse.Namespace) -> int:
     from agent.core.factory import fork_session, locate_session
 
     try:
-        config = load_config(overrides_from(args))
+        config = load_run_config(args)
         path = locate_session(config.home, args.session)
         if args.prompt is None:
             return _fork_only(config, path, args.at)
