@@ -20,7 +20,8 @@ def add_kernel_tools(session: Session, shell: Any) -> list[str]:
     from agent.tools.notebook_edit import NotebookEditTool
 
     added = []
-    for tool in [*kernel_tools(IPythonKernelAccess(shell)), NotebookEditTool()]:
+    unmasked = getattr(session.config, "kernel_variables_unmasked", ())
+    for tool in [*kernel_tools(IPythonKernelAccess(shell), unmasked=unmasked), NotebookEditTool()]:
         if session.tools.get(tool.name) is None:
             session.tools.register(tool)
             added.append(tool.name)

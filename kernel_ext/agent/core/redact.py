@@ -1,16 +1,25 @@
-"""Secret redaction for everything that leaves the session (events, logs, files).
+"""Secret redaction for everything that leaves the session (events, logs, files, and
+model input: core/model_input_redaction.py).
 
 `Redactor(secrets)` replaces every known secret value, and anything shaped like an
-OpenAI-style API key, with `[REDACTED]`.
+OpenAI-style API key, with `[REDACTED]`. The known values come from
+`auth.secrets_to_redact`, `secret_env_values(env)` (values of at least 8 characters of
+environment variables whose names contain KEY, SECRET, TOKEN, PASSW, PASSPHRASE,
+CREDENTIAL or PRIVATE; an existing absolute path is not a secret) and
+`auth_file_values(home)` (every string of auth.json).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 MARKER = "[REDACTED]"
-_KEY_SHAPES = r"sk-[A-Za-z0-9_\-]{16,}|sk-proj-[A-Za-z0-9_\-]{16,}"
+_KEY_SHAPES = r"sk-(?<![A-Za-z0-9]sk-)[A-Za-z0-9_\-]{16,}"
+"""An OpenAI-style key (`sk-…`, `sk-proj-…`), not the tail of a word (`task-…`, `disk-…`)."""
 
 
 class Redactor:
@@ -34,3 +43,39 @@ class Redactor:
         if isinstance(value, list):
             return [self.data(v) for v in value]
         return value
+
+
+SECRET_ENV_MARKERS = ("KEY", "SECRET", "TOKEN", "PASSW", "PASSPHRASE", "CREDENTIAL", "PRIVATE")
+MIN_SECRET_LENGTH = 8
+
+
+def secret_env_values(env: Mapping[str, str]) -> list[str]:
+    """Values of the environment variables whose names look secret (module docstring)."""
+    found = []
+    for name, value in env.items():
+        value = value.strip()
+        if len(value) < MIN_SECRET_LENGTH or not any(marker in name.upper() for marker in SECRET_ENV_MARKERS):
+            continue
+        if os.path.isabs(value) and os.path.exists(value):
+            continue
+        found.append(value)
+    return found
+
+
+def auth_file_values(home: Path) -> list[str]:
+    """Every string of at least 8 characters in `<home>/auth.json` (none if unreadable)."""
+    try:
+        data = json.loads((Path(home) / "auth.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and len(value.strip()) >= MIN_SECRET_LENGTH:
+            found.append(value.strip())
+    return found

@@ -4,7 +4,7 @@ Arguments: `pattern` (regex, required, not empty), `include` (a glob), `path` (d
 turn cwd; relative paths are resolved against it), `limit` (default 100, at most 2000).
 
 With `rg` on PATH it runs
-`rg --files-with-matches --sortr=modified --regexp P --no-messages [--glob G] -- PATH`
+`rg --no-config --files-with-matches --sortr=modified --regexp P --no-messages [--glob G] -- PATH`
 (30 s timeout; the process is killed on timeout, on cancellation and once `limit` paths
 are read); ripgrep orders by modification time within each directory, a directory taking
 its own mtime. Otherwise a pure-Python search keeps the same contract: hidden entries
@@ -14,6 +14,14 @@ search stops at `limit`; `.gitignore` files are not consulted.
 
 Output: one path per line, or "No matches found." (success false); on timeout
 "rg timed out after 30 seconds".
+
+Reads obey the read policy (read_policy.py): a refused `path` (credentials, Jupyter
+control files, `/proc/<pid>`, `/dev/...`, or a symlink to one) gives `access denied:
+...`. The search runs on the root's real path (rg, with no `RIPGREP_CONFIG_PATH` file,
+never follows a symlink below it) and every path found under a protected one, or under
+`/proc/<pid>`, is dropped before it counts, so a match reveals nothing about a protected
+file. The fallback walks directories without following symlinks and opens each file
+checked where it really is.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import Any, Callable
 
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .errors import RespondToModel
+from .read_policy import ReadPolicy
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 2000
@@ -68,15 +77,18 @@ class GrepFilesTool:
         limit = _limit(args)
         include = _opt_str(args, "include").strip() or None
         root = os.path.normpath(os.path.join(str(ctx.cwd), _opt_str(args, "path") or "."))
+        policy = ReadPolicy(ctx.hidden_paths)
+        policy.check(root)
         try:
             os.stat(root)
         except OSError as err:
             raise RespondToModel(f"unable to access `{root}`: {err}") from None
+        search = SearchRoot(root, os.path.realpath(root), policy)
         rg = None if self._force_fallback else (self._rg_path or shutil.which("rg"))
         if rg:
-            found = await run_rg(rg, pattern, include, root, limit, str(ctx.cwd), self._timeout_s)
+            found = await run_rg(rg, pattern, include, search, limit, str(ctx.cwd), self._timeout_s)
         else:
-            found = await run_fallback(pattern, include, root, limit, self._timeout_s)
+            found = await run_fallback(pattern, include, search, limit, self._timeout_s)
         if not found:
             return ToolResult("No matches found.", success=False)
         return ToolResult("\n".join(found))
@@ -86,16 +98,33 @@ def _timeout_message(timeout_s: float) -> str:
     return f"rg timed out after {timeout_s:g} seconds"
 
 
+class SearchRoot:
+    """Where a search runs: the path as the model gave it (`shown`, used in the output),
+    its real path (searched) and the read policy that filters what is found."""
+
+    def __init__(self, shown: str, real: str, policy: ReadPolicy):
+        self.shown, self.real, self.policy = shown, real, policy
+
+    def display(self, found: str) -> str | None:
+        """The path to report for a path found under `real`; None when it is refused."""
+        if self.policy.entry_denied(found) or self.policy.entry_denied(os.path.realpath(found)):
+            return None
+        if found == self.real or found.startswith(self.real.rstrip("/") + "/"):
+            return self.shown + found[len(self.real):] if self.real != "/" else os.path.join(self.shown, found[1:])
+        return found
+
+
 # ---------------------------------------------------------------- ripgrep
 
 
-async def run_rg(rg: str, pattern: str, include: str | None, root: str, limit: int, cwd: str,
+async def run_rg(rg: str, pattern: str, include: str | None, root: SearchRoot, limit: int, cwd: str,
                  timeout_s: float) -> list[str]:
-    """Paths printed by ripgrep (at most `limit`); the process never outlives this call."""
-    argv = [rg, "--files-with-matches", "--sortr=modified", "--regexp", pattern, "--no-messages"]
+    """Paths printed by ripgrep (at most `limit`, refused ones dropped); the process never
+    outlives this call."""
+    argv = [rg, "--no-config", "--files-with-matches", "--sortr=modified", "--regexp", pattern, "--no-messages"]
     if include:
         argv += ["--glob", include]
-    argv += ["--", root]
+    argv += ["--", root.real]
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv, cwd=cwd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
@@ -107,7 +136,7 @@ async def run_rg(rg: str, pattern: str, include: str | None, root: str, limit: i
         ) from None
     stderr_task = asyncio.ensure_future(_read_head(proc.stderr))
     try:
-        found = await asyncio.wait_for(_read_paths(proc, limit), timeout_s)
+        found = await asyncio.wait_for(_read_paths(proc, limit, root.display), timeout_s)
     except asyncio.TimeoutError:
         raise RespondToModel(_timeout_message(timeout_s)) from None
     finally:
@@ -118,8 +147,9 @@ async def run_rg(rg: str, pattern: str, include: str | None, root: str, limit: i
     raise RespondToModel(f"rg failed: {stderr}")
 
 
-async def _read_paths(proc: asyncio.subprocess.Process, limit: int) -> list[str]:
-    """Read UTF-8 paths until `limit` (then kill rg) or end of output, then wait for exit."""
+async def _read_paths(proc: asyncio.subprocess.Process, limit: int, display: Callable[[str], str | None]) -> list[str]:
+    """Read UTF-8 paths until `limit` (then kill rg) or end of output, then wait for exit;
+    each goes through `display` (None: dropped)."""
     assert proc.stdout is not None
     found: list[str] = []
     while len(found) < limit:
@@ -130,8 +160,9 @@ async def _read_paths(proc: asyncio.subprocess.Process, limit: int) -> list[str]
             text = line.rstrip(b"\n").decode("utf-8")
         except UnicodeDecodeError:
             continue
-        if text:
-            found.append(text)
+        shown = display(text) if text else None
+        if shown:
+            found.append(shown)
     if len(found) >= limit:
         _kill(proc)
     await proc.wait()
@@ -177,7 +208,7 @@ class _SearchTimeout(Exception):
     pass
 
 
-async def run_fallback(pattern: str, include: str | None, root: str, limit: int, timeout_s: float) -> list[str]:
+async def run_fallback(pattern: str, include: str | None, root: SearchRoot, limit: int, timeout_s: float) -> list[str]:
     """The ripgrep contract in Python, run in a worker thread that stops on timeout or cancel."""
     try:
         regex = re.compile(pattern, re.MULTILINE)
@@ -193,17 +224,17 @@ async def run_fallback(pattern: str, include: str | None, root: str, limit: int,
         stop.set()
 
 
-def python_search(regex: re.Pattern[str], include: str | None, root: str, limit: int, deadline: float,
+def python_search(regex: re.Pattern[str], include: str | None, root: SearchRoot, limit: int, deadline: float,
                   stop: threading.Event) -> list[str]:
     """Matching files, newest-modified first, at most `limit`."""
     check = _checker(deadline, stop)
     candidates = _candidates(root, glob_matcher(include), check)
     candidates.sort(key=lambda c: c[0], reverse=True)
     found: list[str] = []
-    for _, path in candidates:
+    for _, shown, real in candidates:
         check()
-        if _file_matches(path, regex):
-            found.append(path)
+        if _file_matches(real, regex, root.policy):
+            found.append(shown)
             if len(found) >= limit:
                 break
     return found
@@ -217,51 +248,57 @@ def _checker(deadline: float, stop: threading.Event) -> Callable[[], None]:
     return check
 
 
-def _candidates(root: str, matches: Callable[[str, bool], bool], check: Callable[[], None]) -> list[tuple[float, str]]:
-    """(mtime, path) of the regular files under `root` that pass the glob (hidden entries
-    and symlinks skipped, at most MAX_CANDIDATES)."""
-    if not os.path.isdir(root):
-        return [(_mtime(root), root)] if os.path.isfile(root) else []
-    out: list[tuple[float, str]] = []
-    stack = [(root, "")]
+def _candidates(root: SearchRoot, matches: Callable[[str, bool], bool],
+                check: Callable[[], None]) -> list[tuple[float, str, str]]:
+    """(mtime, shown path, real path) of the regular files under the root that pass the
+    glob (hidden entries, symlinks and refused paths skipped, at most MAX_CANDIDATES)."""
+    if not os.path.isdir(root.real):
+        return [(_mtime(root.real), root.shown, root.real)] if os.path.isfile(root.real) else []
+    out: list[tuple[float, str, str]] = []
+    stack = [(root.real, "")]
     while stack and len(out) < MAX_CANDIDATES:
         check()
         directory, rel_dir = stack.pop()
-        for entry in _scan(directory):
+        scanned = root.policy.scan_dir(directory)
+        if scanned is None:
+            continue
+        real_dir, entries = scanned
+        for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if entry.name.startswith(".") or entry.is_symlink():
+            real = os.path.join(real_dir, entry.name)
+            if entry.name.startswith(".") or entry.is_symlink() or root.policy.entry_denied(real):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 if matches(rel, True):
-                    stack.append((entry.path, rel))
+                    stack.append((real, rel))
             elif entry.is_file(follow_symlinks=False) and matches(rel, False):
-                out.append((_mtime(entry.path), os.path.join(root, rel)))
+                out.append((_mtime(real), os.path.join(root.shown, rel), real))
     return out
-
-
-def _scan(directory: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(directory) as it:
-            return list(it)
-    except OSError:
-        return []
 
 
 def _mtime(path: str) -> float:
     try:
-        return os.stat(path).st_mtime
+        return os.stat(path, follow_symlinks=False).st_mtime
     except OSError:
         return 0.0
 
 
-def _file_matches(path: str, regex: re.Pattern[str]) -> bool:
+def _file_matches(path: str, regex: re.Pattern[str], policy: ReadPolicy) -> bool:
+    fd = policy.open_entry(path)
+    if fd is None:
+        return False
     try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
+        if os.fstat(fd).st_size > MAX_FILE_BYTES:
             return False
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
     except OSError:
         return False
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES or b"\0" in data:
         return False
     return regex.search(data.decode("utf-8", errors="replace")) is not None

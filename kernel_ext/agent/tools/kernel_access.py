@@ -6,19 +6,22 @@ plain-Python API with a dict (`NamespaceKernelAccess`). `PythonRunner` executes 
 the user's namespace (see run_python.py for the threaded implementation).
 
 Also here, shared by the tools: `safe_repr` (a bounded `reprlib` whose instance reprs
-report a raising `__repr__` instead of failing) and `rich_text` (one text out of a MIME
-bundle).
+report a raising `__repr__` instead of failing; inside `with repr_masking(mask):` every
+string and instance repr goes through `mask` before it is cut, see secret_mask.py) and
+`rich_text` (one text out of a MIME bundle).
 """
 
 from __future__ import annotations
 
 import builtins
 import collections
+import contextlib
+import contextvars
 import itertools
 import json
 import reprlib
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -86,6 +89,38 @@ class PythonRunner(Protocol):
         Cancelling the awaiting task interrupts the code and re-raises CancelledError."""
 
 
+_REPR_MASK: contextvars.ContextVar[Callable[[str], str] | None] = contextvars.ContextVar("repr_mask", default=None)
+
+
+@contextlib.contextmanager
+def repr_masking(mask: Callable[[str], str]) -> Iterator[None]:
+    """While active (in this context), `safe_repr` passes every string through `mask`
+    before cutting it."""
+    token = _REPR_MASK.set(mask)
+    try:
+        yield
+    finally:
+        _REPR_MASK.reset(token)
+
+
+_MASK_MARGIN = 4096
+"""Characters beyond what a cut keeps that are still masked (a key straddling the cut)."""
+
+
+def masked_ends(mask: Callable[[str], str], text: str, keep: int) -> str:
+    """`text` masked where a middle cut to `keep` characters can show it: all of it when
+    short, else its two ends, joined by `...` (the middle is never shown)."""
+    edge = keep + _MASK_MARGIN
+    if len(text) <= 2 * edge:
+        return mask(text)
+    return mask(text[:edge]) + "..." + mask(text[-edge:])
+
+
+def _masked(text: str, keep: int) -> str:
+    mask = _REPR_MASK.get()
+    return text if mask is None else masked_ends(mask, text, keep)
+
+
 class BoundedRepr(reprlib.Repr):
     """`reprlib.Repr` that never sorts or walks a whole container, formats container
     subclasses like their base, and reports a `__repr__` that raises."""
@@ -135,12 +170,15 @@ class BoundedRepr(reprlib.Repr):
             pieces.append("...")
         return left + ", ".join(pieces) + right
 
+    def repr_str(self, x: str, level: int) -> str:
+        return super().repr_str(_masked(x, self.maxstring), level)
+
     def repr_instance(self, x: Any, level: int) -> str:
         try:
             text = builtins.repr(x)
         except Exception as err:  # noqa: BLE001 - any failing __repr__ is reported, not raised
             return f"<{type(x).__name__} object: repr() raised {type(err).__name__}: {cut(str(err), 100)}>"
-        return cut(text, self.maxother)
+        return cut(_masked(text, self.maxother), self.maxother)
 
 
 def cut(text: str, limit: int) -> str:

@@ -11,6 +11,11 @@ pandas/polars frames and series (shape, schema, nulls, head, describe), numpy ar
 code), modules (name, file), anything else (a bounded repr and its instance attributes).
 Libraries are recognised by the object's type (never imported here). Output is
 middle-truncated to ~12 KB; failures of any one section are reported in place.
+
+Secrets are masked (secret_mask.py) per variable: key-shaped strings anywhere in a value,
+and the whole value of a string variable with a secret-looking name (`db_password`); the
+output ends with `[masked: … in variable `x`]`. Names in the masker's `unmasked` (config
+`kernel_variables_unmasked`) are shown as they are.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .errors import RespondToModel
 from .kernel_access import IPYTHON_NAMES, KernelAccess, cut, safe_repr
 from .last_error import code_origin
+from .secret_mask import MaskScope, SecretMasker, secret_value_kind
 from .truncate import TruncationPolicy, truncate_text
 
 MAX_VARIABLES = 200
@@ -52,8 +58,9 @@ class KernelVariablesTool:
     name = "kernel_variables"
     supports_parallel = True
 
-    def __init__(self, access: KernelAccess):
+    def __init__(self, access: KernelAccess, masker: SecretMasker | None = None):
         self.access = access
+        self.masker = masker or SecretMasker()
 
     def spec(self) -> dict[str, Any]:
         props = {
@@ -68,11 +75,15 @@ class KernelVariablesTool:
         name = args.get("name")
         if name is not None and not isinstance(name, str):
             raise RespondToModel("failed to parse function arguments: `name` must be a string")
-        if not name:
-            return ToolResult(list_variables(self.access))
-        path = name.strip()
-        text = inspect_value(path, resolve_path(self.access, path), rows, self.access)
-        return ToolResult(truncate_text(text, TruncationPolicy("bytes", OUTPUT_BUDGET)))
+        scope = self.masker.scope(namespace=self.access.user_namespace())
+        with scope.active():
+            if not name:
+                return ToolResult(scope.finish(list_variables(self.access, scope)))
+            path = name.strip()
+            obj = resolve_path(self.access, path)
+            with scope.at(f"variable `{path}`", name=path):
+                text = masked_report(path, obj, rows, self.access, scope)
+        return ToolResult(scope.finish(truncate_text(text, TruncationPolicy("bytes", OUTPUT_BUDGET))))
 
 
 def visible_names(access: KernelAccess) -> list[str]:
@@ -81,15 +92,27 @@ def visible_names(access: KernelAccess) -> list[str]:
     return sorted(n for n, v in list(ns.items()) if not n.startswith("_") and n not in hidden and not isinstance(v, types.ModuleType))
 
 
-def list_variables(access: KernelAccess) -> str:
-    """The variable table, bounded in rows and bytes."""
+def masked_report(path: str, obj: Any, rows: int, access: KernelAccess, scope: MaskScope) -> str:
+    """`inspect_value` with secrets masked (the caller set `scope.at` to this variable)."""
+    kind = secret_value_kind(path, obj)
+    if kind and scope.enabled:
+        return f"{path}: {type_name(obj)}\nsize: {size_of(obj)}\nvalue:\n{scope.mask_whole(kind)}"
+    return scope.mask(inspect_value(path, obj, rows, access))
+
+
+def list_variables(access: KernelAccess, scope: MaskScope | None = None) -> str:
+    """The variable table, bounded in rows and bytes, secrets masked per variable."""
+    scope = scope or SecretMasker().scope()
     ns, names = access.user_namespace(), visible_names(access)
     if not names:
         return "No user variables are defined in the kernel."
     lines, used = ["name | type | size | value"], 0
     for name in names[:MAX_VARIABLES]:
         obj = ns.get(name)
-        row = f"{name} | {type_name(obj)} | {size_of(obj)} | {listing_value(obj)}"
+        with scope.at(f"variable `{name}`", name=name):
+            kind = secret_value_kind(name, obj)
+            value = scope.mask_whole(kind) if kind and scope.enabled else scope.mask(listing_value(obj))
+        row = f"{name} | {type_name(obj)} | {size_of(obj)} | {value}"
         used += len(row) + 1
         if used > LISTING_BUDGET:
             break

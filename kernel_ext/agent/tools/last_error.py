@@ -9,6 +9,11 @@ standard library) are marked `[library]`; IPython/ipykernel frames and this agen
 frames are dropped. Long tracebacks keep their first and last frames. Chained exceptions
 (`__cause__`, unsuppressed `__context__`) are summarised after it. The whole is
 middle-truncated to ~12 KB.
+
+Secrets are masked (secret_mask.py): key-shaped strings in the message, source lines and
+locals, and the whole value of a secret-named string local (`password = '…'`); each
+local is masked on its own (a name the user allowed is shown as is), and the output ends
+with `[masked: … in local `x` of `f`]`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Literal
 
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .kernel_access import KernelAccess, cut, safe_repr
+from .secret_mask import MaskScope, SecretMasker, secret_value_kind
 from .truncate import TruncationPolicy, truncate_text
 
 NO_ERROR = "No error has been raised in this kernel yet."
@@ -81,8 +87,9 @@ class LastErrorTool:
     name = "last_error"
     supports_parallel = True
 
-    def __init__(self, access: KernelAccess):
+    def __init__(self, access: KernelAccess, masker: SecretMasker | None = None):
         self.access = access
+        self.masker = masker or SecretMasker()
 
     def spec(self) -> dict[str, Any]:
         return function_spec(self.name, DESCRIPTION, {}, [])
@@ -92,18 +99,22 @@ class LastErrorTool:
         error = self.access.last_exception()
         if error is None:
             return ToolResult(NO_ERROR)
-        text = describe_exception(error, self.access)
-        return ToolResult(truncate_text(text, TruncationPolicy("bytes", OUTPUT_BUDGET)))
+        scope = self.masker.scope("the traceback", namespace=self.access.user_namespace())
+        with scope.active():
+            text = describe_exception(error, self.access, scope)
+        return ToolResult(scope.finish(truncate_text(text, TruncationPolicy("bytes", OUTPUT_BUDGET))))
 
 
-def describe_exception(error: BaseException, access: KernelAccess) -> str:
-    """The full report: the exception, its frames, then its chain."""
-    lines = [_headline(error), "", "Traceback (most recent call last):"]
+def describe_exception(error: BaseException, access: KernelAccess, scope: MaskScope | None = None) -> str:
+    """The full report: the exception, its frames, then its chain; secrets masked."""
+    scope = scope or SecretMasker().scope("the traceback")
+    head = [_headline(error)]
     if isinstance(error, SyntaxError) and error.text:
-        lines[1:1] = [f"    {error.text.rstrip()}", "    " + " " * max((error.offset or 1) - 1, 0) + "^"]
-    lines += _frames_text(frames_of(error.__traceback__, access))
-    lines += _chain_text(error, access)
-    return "\n".join(lines)
+        head += [f"    {error.text.rstrip()}", "    " + " " * max((error.offset or 1) - 1, 0) + "^"]
+    head += ["", "Traceback (most recent call last):"]
+    frames = _frames_text(frames_of(error.__traceback__, access), scope)
+    chain = _chain_text(error, access)
+    return "\n".join([*map(scope.mask, head), *frames, *map(scope.mask, chain)])
 
 
 def frames_of(tb: types.TracebackType | None, access: KernelAccess) -> list[FrameView | int]:
@@ -130,7 +141,7 @@ def _frame_view(tb: types.TracebackType, access: KernelAccess) -> FrameView:
     return FrameView(origin, where, lineno, code.co_name, source, local_vars)
 
 
-def _frames_text(frames: list[FrameView | int]) -> list[str]:
+def _frames_text(frames: list[FrameView | int], scope: MaskScope) -> list[str]:
     lines: list[str] = []
     for frame in frames:
         if isinstance(frame, int):
@@ -139,20 +150,27 @@ def _frames_text(frames: list[FrameView | int]) -> list[str]:
         mark = "[library] " if frame.origin == "library" else ""
         lines.append(f"  {mark}{frame.where}, line {frame.line}, in {frame.function}")
         if frame.source:
-            lines.append(f"    {cut(frame.source, 300)}")
-        lines += locals_lines(frame.local_vars)
+            lines.append(scope.mask(f"    {cut(frame.source, 300)}"))
+        lines += locals_lines(frame.local_vars, scope, frame.function)
     return lines
 
 
-def locals_lines(local_vars: dict[str, Any] | None) -> list[str]:
-    """`name = repr` lines for a user frame's variables (bounded)."""
+def locals_lines(local_vars: dict[str, Any] | None, scope: MaskScope | None = None, function: str = "") -> list[str]:
+    """`name = repr` lines for a user frame's variables (bounded), each masked on its own."""
     if not local_vars:
         return []
+    scope = scope or SecretMasker().scope()
     shown = [(k, v) for k, v in local_vars.items() if not (k.startswith("__") and k.endswith("__"))
              and not isinstance(v, types.ModuleType)]
     lines = ["    locals:"]
     for name, value in shown[:MAX_LOCALS]:
-        lines.append(f"      {name} = {safe_repr(value, LOCAL_CHARS, level=2, items=8, string=120, other=LOCAL_CHARS)}")
+        with scope.at(f"local `{name}` of `{function}`", name=name):
+            kind = secret_value_kind(name, value)
+            if kind and scope.enabled:
+                shown_value = scope.mask_whole(kind)
+            else:
+                shown_value = scope.mask(safe_repr(value, LOCAL_CHARS, level=2, items=8, string=120, other=LOCAL_CHARS))
+        lines.append(f"      {name} = {shown_value}")
     if len(shown) > MAX_LOCALS:
         lines.append(f"      … {len(shown) - MAX_LOCALS} more")
     return lines

@@ -7,6 +7,11 @@ Output: `Absolute path: <path>`, then the selected entries (sorted by their path
 to `dir_path`, indented 2 spaces per level, suffixed `/` directory, `@` symlink, `?` other),
 then `More than N entries found` when entries remain after the page. Names are cut to 500
 UTF-8 bytes. Symlinks are listed but never followed.
+
+Reads obey the read policy (read_policy.py): a refused `dir_path` (a credential folder,
+a Jupyter runtime directory, `/proc/<pid>`, `/dev/...`, or a symlink to one) gives
+`access denied: ...`; below it every directory is opened without following symlinks and
+checked where it really is, and a protected one is listed by name but not entered.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .arguments import int_arg
 from .errors import RespondToModel
+from .read_policy import ReadPolicy
 
 MAX_ENTRY_BYTES = 500
 INDENT = "  "
@@ -69,13 +75,14 @@ class ListDirTool:
             raise RespondToModel("depth must be greater than zero")
         if not os.path.isabs(dir_path):
             raise RespondToModel("dir_path must be an absolute path")
-        lines = await asyncio.to_thread(list_dir_page, dir_path, offset, limit, depth)
+        policy = ReadPolicy(ctx.hidden_paths)
+        lines = await asyncio.to_thread(list_dir_page, dir_path, offset, limit, depth, policy)
         return ToolResult("\n".join([f"Absolute path: {dir_path}", *lines]))
 
 
-def list_dir_page(dir_path: str, offset: int, limit: int, depth: int) -> list[str]:
+def list_dir_page(dir_path: str, offset: int, limit: int, depth: int, policy: ReadPolicy) -> list[str]:
     """The formatted entries `offset .. offset+limit-1`, plus the "More than" line."""
-    entries = collect_entries(dir_path, depth)
+    entries = collect_entries(dir_path, depth, policy)
     if not entries:
         return []
     entries.sort(key=lambda e: e.sort_key)
@@ -89,26 +96,36 @@ def list_dir_page(dir_path: str, offset: int, limit: int, depth: int) -> list[st
     return lines
 
 
-def collect_entries(root: str, depth: int) -> list[Entry]:
-    """Breadth-first walk down to `depth` levels (1 = the directory's own entries)."""
+def collect_entries(root: str, depth: int, policy: ReadPolicy) -> list[Entry]:
+    """Breadth-first walk down to `depth` levels (1 = the directory's own entries).
+    Subdirectories are entered through their real path, never through a symlink, and
+    only when the read policy allows it."""
+    real_root, top = _scan_root(root, policy)
     out: list[Entry] = []
-    queue: deque[tuple[str, str, int]] = deque([(root, "", depth)])
+    queue: deque[tuple[str, list[os.DirEntry[str]], str, int]] = deque([(real_root, top, "", depth)])
     while queue:
-        current, prefix, remaining = queue.popleft()
-        for entry in _scan(current):
+        real, entries, prefix, remaining = queue.popleft()
+        for entry in entries:
             rel = f"{prefix}/{entry.name}" if prefix else entry.name
             kind = _suffix(entry)
             level = prefix.count("/") + 1 if prefix else 0
             out.append(Entry(cut_entry(rel), cut_entry(entry.name), level, kind))
-            if kind == "/" and remaining > 1:
-                queue.append((entry.path, rel, remaining - 1))
+            child = os.path.join(real, entry.name)
+            if kind == "/" and remaining > 1 and not policy.entry_denied(child):
+                scanned = policy.scan_dir(child)
+                if scanned is not None:
+                    queue.append((*scanned, rel, remaining - 1))
     return out
 
 
-def _scan(path: str) -> list[os.DirEntry[str]]:
+def _scan_root(path: str, policy: ReadPolicy) -> tuple[str, list[os.DirEntry[str]]]:
     try:
-        with os.scandir(path) as it:
-            return list(it)
+        fd, real = policy.open_real(path, directory=True)
+        try:
+            with os.scandir(fd) as it:
+                return real, list(it)
+        finally:
+            os.close(fd)
     except OSError as err:
         raise RespondToModel(f"failed to read directory: {err}") from None
 

@@ -8,7 +8,9 @@ first, so the user's Accept is the approval; a Reject goes back to the model as
 
 The front end is reached through `NotebookFrontend` (set on the tool as `frontend` by the
 panel bridge when a panel attaches; None without one). No panel, a panel that does not
-answer in time, or a stopped turn each give the model a clear message.
+answer in time, or a stopped turn each give the model a clear message. Key-shaped
+strings and secret-named values in a run's outputs are masked (secret_mask.py), with a
+`[masked: …]` note.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Protocol
 
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .errors import RespondToModel
+from .secret_mask import SecretMasker
 
 ACTIONS = ("insert", "replace", "delete", "run")
 CELL_TYPES = ("code", "markdown", "raw")
@@ -84,6 +87,9 @@ class NotebookEditTool:
             ) from None
         status, message = answer.get("status"), str(answer.get("message") or "")
         if status == "applied":
+            if request["run"]:
+                scope = SecretMasker().scope("the cell's output")
+                message = scope.finish(scope.mask(message))
             return ToolResult(message or "done")
         if status == "rejected":
             return ToolResult(REJECTED + (f": {message}" if message else ""), success=False)

@@ -4,6 +4,9 @@ Arguments: `last_n` (default 10, at most 100) and `max_chars` (total budget, def
 at most 12,000). Each cell is `In [n]:` with its source (middle-truncated to 2,000
 characters) and, when it produced a value, `Out[n]:` with its text (same bound). When
 the cells exceed the budget, the oldest are left out and counted.
+
+Secrets in sources and outputs are masked (secret_mask.py) before they are cut, and the
+output ends with `[masked: … in In [n]]`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 from .arguments import int_arg
 from .base import ToolCall, ToolContext, ToolResult, function_spec
-from .kernel_access import HistoryEntry, KernelAccess
+from .kernel_access import HistoryEntry, KernelAccess, masked_ends
+from .secret_mask import MaskScope, SecretMasker
 from .truncate import TruncationPolicy, truncate_text
 
 DEFAULT_LAST_N, MAX_LAST_N = 10, 100
@@ -29,8 +33,9 @@ class NotebookHistoryTool:
     name = "notebook_history"
     supports_parallel = True
 
-    def __init__(self, access: KernelAccess):
+    def __init__(self, access: KernelAccess, masker: SecretMasker | None = None):
         self.access = access
+        self.masker = masker or SecretMasker()
 
     def spec(self) -> dict[str, Any]:
         props = {
@@ -46,15 +51,17 @@ class NotebookHistoryTool:
         entries = self.access.history(last_n)[-last_n:] if last_n else []
         if not entries:
             return ToolResult("No cells have been executed in this kernel yet.")
-        return ToolResult(render_history(entries, budget))
+        scope = self.masker.scope(namespace=self.access.user_namespace())
+        return ToolResult(scope.finish(render_history(entries, budget, scope)))
 
 
-def render_history(entries: list[HistoryEntry], budget: int) -> str:
-    """The newest cells that fit in `budget` characters, oldest first."""
+def render_history(entries: list[HistoryEntry], budget: int, scope: MaskScope | None = None) -> str:
+    """The newest cells that fit in `budget` characters, oldest first, secrets masked."""
+    scope = scope or SecretMasker().scope()
     blocks: list[str] = []
     used = 0
     for entry in reversed(entries):
-        block = _cell_text(entry)
+        block = _cell_text(entry, scope)
         if blocks and used + len(block) + 1 > budget:
             break
         blocks.append(block[:budget] if not blocks else block)
@@ -64,9 +71,13 @@ def render_history(entries: list[HistoryEntry], budget: int) -> str:
     return "\n".join(header + list(reversed(blocks)))
 
 
-def _cell_text(entry: HistoryEntry) -> str:
+def _cell_text(entry: HistoryEntry, scope: MaskScope) -> str:
     policy = TruncationPolicy("bytes", CELL_CHARS)
-    text = f"In [{entry.n}]:\n{truncate_text(entry.source.rstrip(), policy)}"
+    with scope.at(f"In [{entry.n}]"):
+        source = masked_ends(scope.mask, entry.source.rstrip(), CELL_CHARS)
+    text = f"In [{entry.n}]:\n{truncate_text(source, policy)}"
     if entry.output_text is not None:
-        text += f"\nOut[{entry.n}]:\n{truncate_text(entry.output_text.rstrip(), policy)}"
+        with scope.at(f"Out[{entry.n}]"):
+            output = masked_ends(scope.mask, entry.output_text.rstrip(), CELL_CHARS)
+        text += f"\nOut[{entry.n}]:\n{truncate_text(output, policy)}"
     return text

@@ -8,6 +8,10 @@ Output lines are `L{n}: {text}` joined by newlines; each line is cut to 500 char
 invalid UTF-8 becomes U+FFFD. The file is streamed line by line and never read past what
 the request needs; only the head of an overlong line is kept, and its rest is skipped in
 chunks when a later line is wanted.
+
+The file is opened under the read policy (read_policy.py, the session's
+`ctx.hidden_paths`): credentials, Jupyter control files, per-process `/proc` entries and
+devices are refused with a one-line `access denied: ...`, whatever path leads to them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any, BinaryIO, Iterator
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .arguments import bool_arg, int_arg, str_arg
 from .errors import RespondToModel
+from .read_policy import ReadPolicy
 
 MAX_LINE_CHARS = 500
 TAB_WIDTH = 4
@@ -105,19 +110,20 @@ class ReadFileTool:
             raise RespondToModel("limit must be greater than zero")
         if not os.path.isabs(path):
             raise RespondToModel("file_path must be an absolute path")
+        policy = ReadPolicy(ctx.hidden_paths)
         if mode == "slice":
-            lines = await asyncio.to_thread(read_slice, path, offset, limit)
+            lines = await asyncio.to_thread(read_slice, path, offset, limit, policy)
         else:
             options = _indent_options(args.get("indentation"))
-            lines = await asyncio.to_thread(read_block, path, offset, limit, options)
+            lines = await asyncio.to_thread(read_block, path, offset, limit, options, policy)
         return ToolResult("\n".join(lines))
 
 
-def read_slice(path: str, offset: int, limit: int) -> list[str]:
+def read_slice(path: str, offset: int, limit: int, policy: ReadPolicy) -> list[str]:
     """Lines `offset .. offset+limit-1`, formatted; stops reading once `limit` lines are out."""
     out: list[str] = []
     seen = 0
-    with _open(path) as f:
+    with _open(path, policy) as f:
         for line in iter_lines(f):
             seen = line.number
             if seen >= offset:
@@ -129,7 +135,7 @@ def read_slice(path: str, offset: int, limit: int) -> list[str]:
     return out
 
 
-def read_block(path: str, offset: int, limit: int, options: IndentOptions) -> list[str]:
+def read_block(path: str, offset: int, limit: int, options: IndentOptions, policy: ReadPolicy) -> list[str]:
     """The indentation block around the anchor line (default: `offset`), formatted."""
     anchor = offset if options.anchor_line is None else options.anchor_line
     if anchor == 0:
@@ -138,7 +144,7 @@ def read_block(path: str, offset: int, limit: int, options: IndentOptions) -> li
     if guard == 0:
         raise RespondToModel("max_lines must be greater than zero")
     cap = min(limit, guard)
-    window, total = _window(path, anchor, cap)
+    window, total = _window(path, anchor, cap, policy)
     if total is not None and anchor > total:
         raise RespondToModel("anchor_line exceeds file length")
     final_limit = cap if total is None else min(cap, total)
@@ -147,7 +153,7 @@ def read_block(path: str, offset: int, limit: int, options: IndentOptions) -> li
     return [line.formatted() for line in picked]
 
 
-def _window(path: str, anchor: int, cap: int) -> tuple[list[Line], int | None]:
+def _window(path: str, anchor: int, cap: int, policy: ReadPolicy) -> tuple[list[Line], int | None]:
     """Lines `anchor-cap+1 .. anchor+cap-1` (all the walk can reach: it takes at most
     cap-1 lines on either side), blank lines carrying the previous line's indent.
 
@@ -157,7 +163,7 @@ def _window(path: str, anchor: int, cap: int) -> tuple[list[Line], int | None]:
     previous_indent = 0
     last = anchor + cap - 1
     number = 0
-    with _open(path) as f:
+    with _open(path, policy) as f:
         for line in iter_lines(f):
             number = line.number
             if not line.blank:
@@ -262,9 +268,10 @@ def _measure_indent(text: str) -> int:
     return width
 
 
-def _open(path: str) -> BinaryIO:
+def _open(path: str, policy: ReadPolicy) -> BinaryIO:
+    """The file, opened under the read policy (a refusal goes to the model as is)."""
     try:
-        return open(path, "rb")
+        return os.fdopen(policy.open(path), "rb")
     except OSError as err:
         raise RespondToModel(f"failed to read file: {err}") from None
 

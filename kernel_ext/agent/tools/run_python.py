@@ -6,7 +6,9 @@ sandbox policy and is refused otherwise: in-process code obeys the sandbox the u
 rejected by user". The run is shown like a shell command (`ExecCommandBegin`, live
 `ExecCommandOutputDelta`s, `ExecCommandEnd`, command `["run_python", code]`). The model
 gets `stdout:`, `stderr:`, `result:`, `displays:` and `error:` sections (each bounded,
-empty ones left out), an `interrupted:` line after a timeout, and the wall time.
+empty ones left out), an `interrupted:` line after a timeout, and the wall time. Secrets
+in the sections are masked (secret_mask.py) before they are cut; the model's text ends
+with `[masked: … in stdout]`, which the transcript also gets as a last output line.
 
 `ThreadedPythonRunner` executes on a worker thread, a final expression evaluated apart for
 the result. While runs are active sys.stdout/sys.stderr are wrappers sending the writes of
@@ -41,9 +43,11 @@ from .kernel_access import (
     OutputCallback,
     PythonRunner,
     RunOutcome,
+    masked_ends,
     plain_text,
     rich_text,
 )
+from .secret_mask import MaskScope, SecretMasker
 from .truncate import TruncationPolicy, truncate_text
 
 REJECTED = "run_python rejected by user"
@@ -69,8 +73,9 @@ class RunPythonTool:
     supports_parallel = False
     shell_like = True
 
-    def __init__(self, access: KernelAccess, runner: PythonRunner):
+    def __init__(self, access: KernelAccess, runner: PythonRunner, masker: SecretMasker | None = None):
         self.access, self.runner = access, runner
+        self.masker = masker or SecretMasker()
 
     def spec(self) -> dict[str, Any]:
         props = {
@@ -93,7 +98,10 @@ class RunPythonTool:
             await ctx.emit(ev.ExecCommandOutputDelta(call_id=call.call_id, stream=stream, chunk=chunk))  # type: ignore[arg-type]
 
         outcome = await self.runner.run(code, on_output, timeout_s)
-        text = model_text(outcome, ctx.exec_settings.output_byte_budget, timeout_s)
+        scope = self.masker.scope(namespace=self.access.user_namespace())
+        text = model_text(outcome, ctx.exec_settings.output_byte_budget, timeout_s, scope)
+        if scope.note():
+            await on_output("stdout", f"\n{scope.note()}\n")
         failed = outcome.error is not None or outcome.interrupted
         await ctx.emit(_end_event(call, ctx, code, outcome, text, 1 if failed else 0))
         return ToolResult(text, success=not failed)
@@ -132,21 +140,28 @@ async def _approved(ctx: ToolContext, call_id: str, code: str) -> bool:
     return decision in ("approved", "approved_for_session")
 
 
-def model_text(outcome: RunOutcome, output_budget: int, timeout_s: float | None) -> str:
-    """The compact sections the model sees; stdout and stderr share `output_budget` bytes."""
+def model_text(outcome: RunOutcome, output_budget: int, timeout_s: float | None, scope: MaskScope | None = None) -> str:
+    """The compact sections the model sees, secrets masked; stdout and stderr share
+    `output_budget` bytes."""
+    scope = scope or SecretMasker().scope()
     share = output_budget // 2 if outcome.stdout and outcome.stderr else output_budget
     parts = [
         ("stdout", outcome.stdout, share), ("stderr", outcome.stderr, share),
         ("result", outcome.result_text or "", RESULT_BUDGET),
         ("displays", "\n---\n".join(outcome.displays), RESULT_BUDGET), ("error", outcome.error or "", ERROR_BUDGET),
     ]
-    sections = [f"{title}:\n{truncate_text(text.rstrip(), TruncationPolicy('bytes', budget))}" for title, text, budget in parts if text.strip()]
+    sections = []
+    for title, text, budget in parts:
+        if text.strip():
+            with scope.at(title):
+                masked = masked_ends(scope.mask, text.rstrip(), budget)
+            sections.append(f"{title}:\n{truncate_text(masked, TruncationPolicy('bytes', budget))}")
     if outcome.timed_out:
         sections.append(f"interrupted: timed out after {timeout_s:g} seconds")
     elif outcome.interrupted:
         sections.append("interrupted: the run was stopped")
     body = "\n".join(sections) if sections else "(no output)"
-    return f"{body}\nWall time: {outcome.duration_s:.1f} seconds"
+    return scope.finish(f"{body}\nWall time: {outcome.duration_s:.1f} seconds")
 
 
 def _end_event(call: ToolCall, ctx: ToolContext, code: str, outcome: RunOutcome, text: str, exit_code: int) -> ev.ExecCommandEnd:
