@@ -151,3 +151,40 @@ def test_concurrent_appends_with_trimming_keep_a_clean_newest_suffix(tmp_path):
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
     assert int(kept[-1]["text"].split(":")[1]) == APPENDS - 1  # the very last append survives
     assert stat.S_IMODE(history_path(home).stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("make_bad", ["directory", "fifo", "home-is-a-file"])
+def test_an_unusable_history_file_warns_once_and_never_raises(tmp_path, caplog, make_bad):
+    """Invariant: `history.jsonl` being a directory (or a FIFO, or the home folder being a
+    file) never stops a session: reads report no history, writes return False, and one
+    warning is logged however many prompts follow; nothing blocks."""
+    home = tmp_path / "home"
+    if make_bad == "home-is-a-file":
+        home.write_text("oops")
+    else:
+        home.mkdir()
+        if make_bad == "directory":
+            history_path(home).mkdir()
+        else:
+            os.mkfifo(history_path(home))
+    mh._reported.clear()
+    with caplog.at_level("WARNING", logger="agent.core.message_history"):
+        assert history_info(home) == (0, 0)
+        assert read_history_entry(home, 1, 0) is None
+        assert [append_history(home, "s", f"prompt {n}") for n in range(3)] == [False] * 3
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "history.jsonl" in warnings[0] and "prompts are not saved" in warnings[0], warnings
+
+
+def test_control_a_normal_history_file_is_untouched_by_the_guard(tmp_path, caplog):
+    """Control: a regular file (also through a symlink) is written and read as before."""
+    home = tmp_path / "home"
+    home.mkdir()
+    real = tmp_path / "real.jsonl"
+    real.write_text("")
+    history_path(home).symlink_to(real)
+    with caplog.at_level("WARNING", logger="agent.core.message_history"):
+        assert append_history(home, "s", "hello") is True
+        log_id, count = history_info(home)
+    assert count == 1 and read_history_entry(home, log_id, 0)["text"] == "hello"
+    assert not caplog.records

@@ -464,3 +464,20 @@ async def test_keys_never_reach_the_rollout_or_the_history_file(tmp_path):
     assert later.configured.msg.history_log_id == (home / "history.jsonl").stat().st_ino
     assert later.configured.msg.history_entry_count == 1
     await later.shutdown()
+
+
+def test_resume_answers_a_call_recorded_without_its_output(tmp_path):
+    """Invariant: a session file that ends with a tool call and no output (the process was
+    killed while the tool ran) rebuilds into a valid history: the call is answered with a
+    synthetic `aborted` output right after it; a complete call/output pair is untouched."""
+    path = tmp_path / "rollout.jsonl"
+    recorder = RolloutRecorder(path, meta={"id": "s1"})
+    done = FunctionCall(name="shell", arguments="{}", call_id="c1")
+    cut = FunctionCall(name="shell", arguments='{"command":["sleep","30"]}', call_id="c2")
+    recorder.items([user_text("go"), done, FunctionCallOutput(call_id="c1", output="ok"), cut])
+    recorder.close()
+    history = rebuild_history(load_rollout(path).items)
+    assert [(type(i).__name__, getattr(i, "call_id", None), getattr(i, "output", None)) for i in history[1:]] == [
+        ("FunctionCall", "c1", None), ("FunctionCallOutput", "c1", "ok"),
+        ("FunctionCall", "c2", None), ("FunctionCallOutput", "c2", "aborted"),
+    ]

@@ -8,7 +8,10 @@
   a whole `chat.completion` (servers that answer a stream request with JSON). Tool-call
   deltas are aggregated by `index` (`id` and `function.name` set once, `arguments`
   concatenated); at the first non-empty `finish_reason` the reasoning item, the assistant
-  message and one `FunctionCall` per call (index order) are emitted; `Completed` (with the
+  message and one `FunctionCall` per call (index order) are emitted; a call that came
+  without an `id` (some local servers omit it) gets a fresh local `call_...` id: on this
+  wire the id only pairs our own `tool` message with its call, so any unique id is exact
+  (duplicate ids are the turn loop's to refuse); `Completed` (with the
   usage of a later usage-only chunk) comes at `[DONE]`, or at EOF after a finish_reason.
   EOF with neither -> `StreamError` (retryable), as is an `error` object in the stream.
 * `ChatClient.stream(prompt)`: POST `{base}/chat/completions` and yield the events.
@@ -326,11 +329,12 @@ class ChatDecoder:
             out.append(OutputItemDone(Message(role="assistant", content=[OutputText(text="".join(self._text))])))
         for index in sorted(self._calls):
             acc = self._calls[index]
-            if not acc.name:
-                continue
+            if not (acc.name or acc.call_id or acc.arguments):
+                continue  # an empty delta entry, not a call
             call_id = acc.call_id or f"call_{uuid.uuid4().hex[:24]}"
             arguments = "".join(acc.arguments) or "{}"
-            out.append(OutputItemDone(FunctionCall(name=acc.name, arguments=arguments, call_id=call_id)))
+            # A call without a name still reaches the turn loop, which answers "unsupported call".
+            out.append(OutputItemDone(FunctionCall(name=acc.name or "", arguments=arguments, call_id=call_id)))
         return out
 
 

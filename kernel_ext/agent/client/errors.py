@@ -8,7 +8,9 @@
     │   ├── UsageLimitReached       429 usage_limit_reached / usage_not_included
     │   ├── QuotaExceeded           429 or response.failed insufficient_quota
     │   ├── ContextWindowExceeded   response.failed context_length_exceeded
-    │   └── UnsupportedRequest      e.g. an output schema on the Chat API
+    │   ├── UnsupportedRequest      e.g. an output schema on the Chat API
+    │   └── StreamEventTooLarge     one SSE event (or a body) over the size limit: replaying
+    │                               the request would only pay for the same answer again
     └── RetryableModelError         the turn loop retries the whole request (stream retries)
         ├── TransportError          connection refused, reset, TLS failure, timeout
         ├── RetryLimit              request retries used up (429 / 5xx); `status` is the last one
@@ -83,6 +85,15 @@ class ContextWindowExceeded(FatalModelError):
 
 class UnsupportedRequest(FatalModelError):
     info: ErrorInfo = "bad_request"
+
+
+class StreamEventTooLarge(FatalModelError):
+    info: ErrorInfo = "response_stream_disconnected"
+
+    def __init__(self, limit_bytes: int, what: str = "stream event"):
+        size = f"{limit_bytes >> 20} MiB" if limit_bytes >= 1 << 20 else f"{limit_bytes} bytes"
+        super().__init__(f"{what} larger than {size}: the response was dropped")
+        self.limit_bytes = limit_bytes
 
 
 class RetryableModelError(ModelError):

@@ -14,10 +14,13 @@ Contract:
   transport failures -> `TransportError`. `on_retry(attempt, max_attempts, delay_s,
   reason)` is awaited before each sleep (`attempt` is the 1-based retry number,
   `max_attempts` the number of retries allowed).
-* `iter_sse_data(response, idle_timeout_s)` yields each SSE event's `data` string. Each
-  event is awaited with the idle timeout (`StreamError("idle timeout waiting for SSE")`);
-  httpx errors while reading become `StreamError("stream disconnected before completion:
-  ...")`.
+* `iter_sse_data(response, idle_timeout_s)` yields each SSE event's `data` string,
+  parsed by the bounded `sse.SseParser`: an event or line over `MAX_SSE_EVENT_BYTES`
+  (16 MiB) fails the stream at once with `StreamEventTooLarge` ("stream event larger
+  than 16 MiB", fatal: not retried). Each read is awaited with the idle timeout
+  (`StreamError("idle timeout waiting for SSE")`); httpx errors while reading become
+  `StreamError("stream disconnected before completion: ...")`. `read_body` (a non-SSE
+  answer) is bounded the same way ("response body larger than 16 MiB").
 * Pure parsers: `retry_after_seconds`, `parse_try_again`, `rate_limits_from_headers`,
   `error_message`, `parse_json_object`.
 
@@ -39,7 +42,6 @@ from http import HTTPStatus
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 import httpx
-from httpx_sse import EventSource, SSEError
 
 from agent._version import __version__
 from agent.protocol.events import Credits, RateLimitSnapshot, RateLimitWindow
@@ -50,6 +52,7 @@ from .errors import (
     QuotaExceeded,
     RetryLimit,
     StreamError,
+    StreamEventTooLarge,
     TransportError,
     Unauthorized,
     UnexpectedStatus,
@@ -57,6 +60,7 @@ from .errors import (
 )
 from .idle import IdleWatchdog
 from .providers import ModelProviderInfo
+from .sse import MAX_SSE_EVENT_BYTES, SseParser
 
 RetryCallback = Callable[[int, int, float, str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[Any]]
@@ -373,25 +377,24 @@ YIELD_EVERY_S = 0.005
 own messages, widget syncs): a fast stream must not make the notebook sluggish."""
 
 
-async def iter_sse_data(response: httpx.Response, idle_timeout_s: float) -> AsyncIterator[str]:
+async def iter_sse_data(response: httpx.Response, idle_timeout_s: float,
+                        max_event_bytes: int = MAX_SSE_EVENT_BYTES) -> AsyncIterator[str]:
     """Each SSE event's `data` (events without data are skipped). See the module doc."""
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type:
-        body = await read_body(response, idle_timeout_s)
+        body = await read_body(response, idle_timeout_s, max_event_bytes)
         if body.strip():
             raise StreamError(f"unexpected content-type {content_type!r}: {truncate_middle(body.strip(), 512)}")
         return
-    events = EventSource(response).aiter_sse()
+    chunks = response.aiter_bytes()
+    parser = SseParser(max_event_bytes)
     watchdog = IdleWatchdog(idle_timeout_s)
     loop = asyncio.get_running_loop()
     resumed = loop.time()
     try:
         while True:
-            if loop.time() - resumed > YIELD_EVERY_S:  # buffered data never suspends: let others run
-                await asyncio.sleep(0)
-                resumed = loop.time()
             try:
-                event = await events.__anext__()
+                chunk = await chunks.__anext__()
             except StopAsyncIteration:
                 return
             except asyncio.CancelledError:
@@ -400,20 +403,33 @@ async def iter_sse_data(response: httpx.Response, idle_timeout_s: float) -> Asyn
                 raise
             except httpx.ReadTimeout:
                 raise StreamError(IDLE_TIMEOUT) from None
-            except (httpx.HTTPError, httpx.StreamError, SSEError) as exc:
+            except (httpx.HTTPError, httpx.StreamError) as exc:
                 raise StreamError(DISCONNECTED + _describe(exc)) from exc
-            if event.data:
+            for data in parser.feed(chunk):
+                if loop.time() - resumed > YIELD_EVERY_S:  # buffered data never suspends: let others run
+                    await asyncio.sleep(0)
+                    resumed = loop.time()
                 with watchdog.paused():
-                    yield event.data
+                    yield data
     finally:
         watchdog.close()
-        await events.aclose()
+        await chunks.aclose()
 
 
-async def read_body(response: httpx.Response, idle_timeout_s: float) -> str:
-    """The whole (non-SSE) body, with the idle timeout and httpx errors mapped to StreamError."""
+async def read_body(response: httpx.Response, idle_timeout_s: float, max_bytes: int = MAX_SSE_EVENT_BYTES) -> str:
+    """The whole (non-SSE) body, at most `max_bytes` (else `StreamEventTooLarge`), with the
+    idle timeout and httpx errors mapped to StreamError."""
+
+    async def bounded() -> bytes:
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise StreamEventTooLarge(max_bytes, "response body")
+        return bytes(body)
+
     try:
-        raw = await asyncio.wait_for(response.aread(), idle_timeout_s)
+        raw = await asyncio.wait_for(bounded(), idle_timeout_s)
     except (asyncio.TimeoutError, httpx.ReadTimeout):
         raise StreamError(IDLE_TIMEOUT) from None
     except (httpx.HTTPError, httpx.StreamError) as exc:

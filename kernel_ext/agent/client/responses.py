@@ -6,7 +6,8 @@
   and returns the `Completed` event (stored from `response.completed`), or raises the
   recorded `response.failed` error, or `StreamError("stream disconnected before
   completion: stream closed before response.completed")`. `response.incomplete` raises at
-  once.
+  once. A tool call item without a `call_id` is passed on with `call_id=""` (the turn
+  loop refuses to run it and tells the model), never silently dropped.
 * `ResponsesClient.stream(prompt)`: POST `{base}/responses`, yield `RateLimits` first when
   the rate-limit headers are present, then the decoded events, `Completed` last.
 """
@@ -207,10 +208,19 @@ class ResponsesDecoder:
         raise StreamError(f"Incomplete response returned, reason: {reason or 'unknown'}")
 
 
+_TOOL_CALL_TYPES = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
+
+
 def _parse_item(raw: Any) -> Any:
-    """A ResponseItem, or None for a missing or unknown item (Codex's `Other`, dropped)."""
+    """A ResponseItem, or None for a missing or unknown item (Codex's `Other`, dropped).
+
+    A tool call without a usable `call_id` is kept with `call_id=""` rather than dropped:
+    the turn loop answers it with an error (without running it) and warns the user.
+    """
     if not isinstance(raw, dict):
         return None
+    if raw.get("type") in _TOOL_CALL_TYPES and not isinstance(raw.get("call_id"), str):
+        raw = {**raw, "call_id": ""}
     try:
         return response_item_adapter.validate_python(raw)
     except ValidationError:

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from agent.client.providers import ModelProviderInfo, builtin_providers
 from agent.core.home import agent_home
+from agent.exec.limits import DEFAULT_LIMITS
 from agent.protocol.policy import (
     AskForApproval,
     ReasoningEffort,
@@ -89,6 +90,19 @@ class SandboxWorkspaceWrite(_Table):
     exclude_slash_tmp: bool = False
 
 
+class SandboxLimits(_Table):
+    """`[sandbox_limits]`: resource limits of every sandboxed command (0 = no limit;
+    see agent.exec.limits for how each one is enforced)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    max_processes: int = Field(default=DEFAULT_LIMITS.max_processes, ge=0)
+    max_memory_mb: int = Field(default=DEFAULT_LIMITS.max_memory_mb, ge=0)
+    """Per process (RLIMIT_DATA), and per command where a memory cgroup is writable."""
+    max_file_size_mb: int = Field(default=DEFAULT_LIMITS.max_file_size_mb, ge=0)
+    cpu_seconds: int = Field(default=0, ge=0)
+
+
 class HistoryToml(_Table):
     persistence: HistoryPersistence = "save-all"
     max_bytes: int | None = Field(default=None, ge=0)
@@ -134,6 +148,7 @@ class ConfigToml(_Table):
     approval_policy: AskForApproval | None = None
     sandbox_mode: SandboxMode | None = None
     sandbox_workspace_write: SandboxWorkspaceWrite | None = None
+    sandbox_limits: SandboxLimits | None = None
     model_reasoning_effort: ReasoningEffort | None = None
     model_reasoning_summary: ReasoningSummary | None = None
     model_verbosity: Verbosity | None = None
@@ -159,6 +174,9 @@ class ConfigToml(_Table):
     sandbox_hidden_paths: list[str] | None = None
     """Extra paths (beyond credentials and Jupyter's control files) that neither sandboxed
     commands nor in-process tools may read; `~` is the home directory."""
+    kernel_variables_unmasked: list[str] | None = None
+    """Kernel variable names whose values the kernel tools show unmasked (no key-shape or
+    secret-name masking); known secret values are still replaced."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -496,6 +514,10 @@ class Config:
     notify: tuple[str, ...] = ()
     sandbox_hidden_paths: tuple[str, ...] = ()
     """Extra paths hidden from commands and file tools (see agent.exec.hidden)."""
+    sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
+    """Resource limits of sandboxed commands (see agent.exec.limits)."""
+    kernel_variables_unmasked: tuple[str, ...] = ()
+    """Variables the kernel tools show without masking (see agent.tools.secret_mask)."""
     projects: Mapping[str, TrustLevel] = field(default_factory=dict)
     """Absolute project path -> trust level."""
     warnings: list[str] = field(default_factory=list)
@@ -593,6 +615,8 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
         shell_environment_policy=toml.shell_environment_policy or ShellEnvironmentPolicy(),
         notify=tuple(toml.notify or ()),
         sandbox_hidden_paths=tuple(toml.sandbox_hidden_paths or ()),
+        sandbox_limits=toml.sandbox_limits or SandboxLimits(),
+        kernel_variables_unmasked=tuple(toml.kernel_variables_unmasked or ()),
         projects=trust,
         warnings=warnings,
     )

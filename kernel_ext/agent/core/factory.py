@@ -40,7 +40,7 @@ from agent.protocol import ops
 from .auth import resolve_api_key, secrets_to_redact
 from .config import Config
 from .errors import SetupError
-from .redact import Redactor
+from .redact import Redactor, auth_file_values, secret_env_values
 from .rollout_sink import RolloutSink
 from .session import Session
 
@@ -157,7 +157,8 @@ def _keys(config: Config, env: Mapping[str, str] | None) -> _Keys:
         api_key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, env)
     except MissingApiKey as err:
         raise SetupError(err.message) from None
-    secrets = secrets_to_redact(config.home, env) + ([api_key] if api_key else [])
+    secrets = [*secrets_to_redact(config.home, env), *secret_env_values(env), *auth_file_values(config.home),
+               *([api_key] if api_key else [])]
     return _Keys(api_key, secrets, Redactor(secrets).text)
 
 

@@ -15,6 +15,13 @@ longer the path's) and retries on the new one, so no line is lost or torn.
 Reading (`history_info`, `read_history_entry`) takes a shared lock with the same retry
 rule. `log_id` is the file's inode: an entry is only returned for the file it was
 counted in.
+
+A history file that can't be used (`history.jsonl` is a directory or not a regular
+file, unreadable, unwritable, the home folder is a file, the disk is full) never stops
+a session: reading reports no history, writing returns False, and one warning per path
+is logged (`history.jsonl: ...; prompts are not saved to the message
+history`), however many prompts follow. Only `BlockingIOError` (the lock stays taken
+by another process, a transient state) is still raised by `append_history`.
 """
 
 from __future__ import annotations
@@ -22,14 +29,17 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import logging
 import os
 import secrets
+import stat
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from .home import ensure_home
 
+log = logging.getLogger(__name__)
 HISTORY_FILE = "history.jsonl"
 LOCK_TRIES = 10
 LOCK_INTERVAL_S = 0.1
@@ -37,6 +47,7 @@ TRIM_FRACTION = 0.8
 _REOPEN_TRIES = 200
 """How often a writer follows a file replaced by trimming before giving up (a livelock
 guard only: under heavy contention the file can be replaced many times in a row)."""
+_reported: set[str] = set()
 
 
 def history_path(home: Path) -> Path:
@@ -45,13 +56,22 @@ def history_path(home: Path) -> Path:
 
 def append_history(home: Path, session_id: str, text: str, *, persistence: str = "save-all", max_bytes: int | None = None,
                    redact: Callable[[str], str] | None = None) -> bool:
-    """Append one prompt; False when persistence is "none". Raises OSError (BlockingIOError
-    when the lock stays taken)."""
+    """Append one prompt; False when persistence is "none" or the file can't be used (then
+    warned about once). Raises BlockingIOError when the lock stays taken."""
     if persistence == "none":
         return False
     record = {"session_id": session_id, "ts": int(time.time()), "text": redact(text) if redact else text}
     line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
-    path = history_path(ensure_home(Path(home)))
+    try:
+        return _append(history_path(ensure_home(Path(home))), line, max_bytes)
+    except BlockingIOError:
+        raise
+    except OSError as err:
+        _report(history_path(home), err)
+        return False
+
+
+def _append(path: Path, line: bytes, max_bytes: int | None) -> bool:
     for _ in range(_REOPEN_TRIES):
         fd = _open_private(path)
         try:
@@ -68,11 +88,14 @@ def append_history(home: Path, session_id: str, text: str, *, persistence: str =
 
 
 def history_info(home: Path) -> tuple[int, int]:
-    """(log_id: the file's inode, number of entries); (0, 0) when there is no file."""
+    """(log_id: the file's inode, number of entries); (0, 0) when there is no usable file."""
     path = history_path(home)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = _open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
+        return 0, 0
+    except OSError as err:
+        _report(path, err)
         return 0, 0
     try:
         _lock(fd, fcntl.LOCK_SH)
@@ -80,6 +103,11 @@ def history_info(home: Path) -> tuple[int, int]:
         while chunk := os.read(fd, 1 << 20):
             count += chunk.count(b"\n")
         return os.fstat(fd).st_ino, count
+    except BlockingIOError:
+        return 0, 0
+    except OSError as err:
+        _report(path, err)
+        return 0, 0
     finally:
         os.close(fd)
 
@@ -88,8 +116,8 @@ def read_history_entry(home: Path, log_id: int, offset: int) -> dict[str, Any] |
     """Entry number `offset` (0-based) of the file whose inode is `log_id`, else None."""
     path = history_path(home)
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+        fd = _open_regular(path, os.O_RDONLY)
+    except OSError:
         return None
     try:
         if os.fstat(fd).st_ino != log_id or offset < 0:
@@ -100,8 +128,20 @@ def read_history_entry(home: Path, log_id: int, offset: int) -> dict[str, Any] |
                 if number == offset:
                     return _parse(raw)
         return None
+    except OSError:
+        return None
     finally:
         os.close(fd)
+
+
+def _report(path: Path, err: OSError) -> None:
+    """Log once per path (and process) that the history file can't be used."""
+    key = str(path)
+    if key in _reported:
+        return
+    _reported.add(key)
+    reason = err.strerror or str(err)
+    log.warning("%s: %s; prompts are not saved to the message history", path, reason)
 
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
@@ -112,8 +152,20 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
+    """Open `path` (a FIFO never blocks the open); OSError unless it is a regular file."""
+    fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    kind = os.fstat(fd).st_mode
+    if not stat.S_ISREG(kind):
+        os.close(fd)
+        code = errno.EISDIR if stat.S_ISDIR(kind) else errno.EINVAL
+        raise OSError(code, os.strerror(code) if stat.S_ISDIR(kind) else "not a regular file", str(path))
+    os.set_blocking(fd, True)
+    return fd
+
+
 def _open_private(path: Path) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = _open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
     if os.fstat(fd).st_mode & 0o777 != 0o600:
         os.fchmod(fd, 0o600)
     return fd

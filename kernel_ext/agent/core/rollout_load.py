@@ -10,7 +10,11 @@
   initial context, the real user messages seen so far and the summary
   (`compacted_history`). The initial context is the one the session recorded when it
   started (the items before its first real user message), not re-derived from the
-  current settings: the rebuild then depends only on the file.
+  current settings: the rebuild then depends only on the file. The result is normalised
+  (`history.normalize`): a tool call recorded without its output (the process was killed
+  while the tool ran: calls are recorded before their tool starts) is answered with a
+  synthetic `aborted` output right after it, and outputs without a call are dropped, so
+  a resumed history is always valid for the API.
 * `initial_messages(items)` are the persisted `event_msg` payloads (to redraw a
   transcript); `last_turn_model(items)` is the model of the last `turn_context`.
 """
@@ -25,6 +29,7 @@ from typing import Any, Iterable, Iterator
 
 from agent.protocol.items import ResponseItem, response_item_adapter
 
+from .history import normalize
 from .rollout_format import is_real_user_message, message_text
 
 log = logging.getLogger(__name__)
@@ -103,7 +108,7 @@ def rebuild_history(items: Iterable[RolloutLine], initial_context: list[Response
         elif line.type == "compacted" and isinstance(line.payload, dict):
             initial = list(history) if initial is None else initial
             history = _after_compaction(line.payload, history, initial)
-    return history
+    return normalize(history)
 
 
 def _item(payload: Any) -> ResponseItem | None:

@@ -39,6 +39,7 @@ from .context import ConversationContext
 from .events_stream import EventStream
 from .history import is_api_item
 from .model_family import apply_patch_variant, find_family
+from .model_input_redaction import ModelInputRedactor
 from .redact import Redactor
 from .rollout_sink import NullSink, RolloutSink
 from .rwlock import ReadWriteLock
@@ -99,6 +100,7 @@ class Session:
             self.rollout.items(self.history.items)
         self.approvals = PendingApprovals()
         self._redactor = Redactor(secrets or [])
+        self._model_input = ModelInputRedactor(secrets or [])
         self._tool_lock = ReadWriteLock()
         self.session_approvals: set[str] = set()
         self.sandbox_mechanism = sandbox_mechanism or "none"
@@ -385,10 +387,10 @@ class Session:
     def _prompt(self, ctx: TurnContext, items: list[ResponseItem], tools: list[dict[str, Any]], parallel: bool,
                 schema: dict[str, Any] | None) -> Prompt:
         family = find_family(ctx.model)
-        return Prompt(
+        return Prompt(  # the one place model input is assembled: secrets are replaced here
             model=ctx.model,
-            instructions=self.context.instructions,
-            input=items,
+            instructions=self._model_input.text(self.context.instructions),
+            input=self._model_input.items(items),
             tools=tools,
             parallel_tool_calls=parallel,
             effort=ctx.effort,  # type: ignore[arg-type]
@@ -435,6 +437,13 @@ class Session:
     # --- helpers -------------------------------------------------------------------------
 
     def _configured_msg(self, sandbox_mechanism: str, warning: str | None) -> ev.SessionConfigured:
+        import os
+
+        from agent.exec.sandbox import describe_sandbox
+
+        report = describe_sandbox(sandbox_mechanism, self.config.sandbox_policy, Path(self.config.cwd), os.environ,
+                                  self.hidden_paths, self.exec_settings.limits)
+        warning = "; ".join([w for w in (warning, *report.warnings) if w]) or None
         return ev.SessionConfigured(
             session_id=self.conversation_id,
             model=self.config.model,
@@ -445,6 +454,8 @@ class Session:
             reasoning_effort=self.config.model_reasoning_effort,
             sandbox_mechanism=sandbox_mechanism,
             sandbox_warning=warning if not isinstance(self.config.sandbox_policy, DangerFullAccess) else None,
+            sandbox_hidden=list(report.hidden),
+            sandbox_notes=list(report.notes),
         )
 
     async def _close_client(self) -> None:

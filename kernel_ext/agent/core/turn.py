@@ -1,16 +1,29 @@
 """The turn loop: one user task becomes model requests and tool calls (spec §2.1-2.2).
 
     run_task:  task_started -> record environment diff, user input -> loop {
-                   take pending input -> sample (with stream retries) -> record items + outputs
+                   take pending input -> sample (with stream retries) -> record the outputs
                    -> last request at or over the auto-compact limit? compact, continue
                    -> no tool outputs and no pending input? break }  -> task_complete
-    sample:    stream events -> deltas out as events; each tool call starts at once
-               (RW lock: parallel tools share, others run alone); Completed -> await calls in order
+    sample:    stream events -> deltas out as events; each completed item is recorded
+               (history + rollout) at once, so a tool call is in the session file before
+               its tool runs (a `kill -9` mid-tool keeps it; resume answers it "aborted");
+               each tool call then starts at once (RW lock: parallel tools share, others
+               run alone); Completed -> await calls in order -> record their outputs
 
-Fatal errors end the task with an `error` event; cancellation (interrupt) records what
-was produced, with a synthetic output for every unfinished call, and re-raises.
-A request still over the limit right after an automatic compaction ends the task with
-an error instead of compacting again (no compaction loop).
+Tool calls that cannot be answered by call_id are never run: one without a call_id, or
+one repeating a call_id already used in the same response, gets a fresh local id and an
+error output telling the model why (so the history stays valid: one output per call),
+and the user gets a `warning`. Responses made only of such calls end the turn with an
+error after `MAX_REFUSED_RESPONSES` in a row (a provider that strips call ids must not
+loop forever).
+
+Fatal errors end the task with an `error` event; a failed request (retried or not)
+first cancels its running calls and records an output for each (the real one when the
+call had finished), so a retry continues from what the failed attempt completed (as
+Codex HEAD does: it also records each item as it arrives). Cancellation (interrupt)
+records an output for every unfinished call and re-raises. A request still over the
+limit right after an automatic compaction ends the task with an error instead of
+compacting again (no compaction loop).
 """
 
 from __future__ import annotations
@@ -18,10 +31,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable
 
-from agent.client.errors import ModelError, RetryableModelError, StreamError
+from agent.client.errors import ModelError, StreamError
 from agent.client.stream import (
     Completed,
     OutputItemDone,
@@ -53,21 +67,32 @@ if TYPE_CHECKING:
     from .task_context import TurnContext
 
 
+MAX_REFUSED_RESPONSES = 3
+TURN_FAILED = "aborted: the turn failed before this call finished; it may have partly run"
+
+
 @dataclass
 class CallSlot:
     item: ResponseItem
     call: ToolCall
-    task: asyncio.Task[ToolResult]
+    task: asyncio.Future[ToolResult]
     started: float
 
 
 @dataclass
 class SampleState:
-    """What one model request produced so far, in stream order."""
+    """What one model request produced so far, in stream order. `items` are already
+    recorded; the outputs of `calls` are recorded when the request ends."""
 
     items: list[ResponseItem] = field(default_factory=list)
     calls: dict[str, CallSlot] = field(default_factory=dict)
     usage: ev.TokenUsage | None = None
+    refused: int = 0
+    """Calls answered with an error instead of being run (no call_id, duplicate call_id)."""
+
+    @property
+    def only_refused(self) -> bool:
+        return self.refused > 0 and self.refused == len(self.calls)
 
     async def cancel_calls(self, grace_s: float = 0.1) -> None:
         running = [slot.task for slot in self.calls.values() if not slot.task.done()]
@@ -91,6 +116,44 @@ def output_item(call: ToolCall, text: str) -> ResponseItem:
     if call.kind == "custom":
         return CustomToolCallOutput(call_id=call.call_id, output=text)
     return FunctionCallOutput(call_id=call.call_id, output=text)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a call is answered without being run: for the model, and for the user."""
+
+    model_text: str
+    warning: str
+
+
+def refusal_for(call: ToolCall, state: SampleState) -> Refusal | None:
+    name = call.name or "unnamed"
+    if not call.call_id:
+        return Refusal(
+            f"error: this `{name}` call was not run because it arrived without a call_id (a malformed response). "
+            "If you still need it, call the tool again.",
+            f"The model's `{name}` call had no call_id: it was not run, and the model was told.",
+        )
+    if call.call_id in state.calls:
+        return Refusal(
+            f"error: this `{name}` call was not run because its call_id `{call.call_id}` was already used by "
+            "another call in the same response. If you still need it, call the tool again.",
+            f"The model sent more than one call with call_id `{call.call_id}`: only the first was run "
+            f"(this `{name}` call was not), and the model was told.",
+        )
+    return None
+
+
+def with_local_call_id(item: ResponseItem, call: ToolCall) -> tuple[ResponseItem, ToolCall]:
+    """`item` and `call` under a fresh call id of ours (for a call we answer without running)."""
+    call_id = f"{call.call_id or 'missing_call_id'}_local_{uuid.uuid4().hex[:8]}"
+    return item.model_copy(update={"call_id": call_id}), replace(call, call_id=call_id)
+
+
+def answered(result: ToolResult) -> asyncio.Future[ToolResult]:
+    future: asyncio.Future[ToolResult] = asyncio.get_running_loop().create_future()
+    future.set_result(result)
+    return future
 
 
 def aborted_text(session: Session, call: ToolCall, started: float) -> str:
@@ -120,13 +183,20 @@ async def _loop(session: Session, ctx: TurnContext) -> str | None:
     """Requests until the model stops calling tools; the last assistant text."""
     last_message: str | None = None
     just_compacted = False
+    refused_in_a_row = 0
     while True:
         await session.record(ctx.turn_id, session.take_pending_input(), echo_user=True)
         state = await sample_with_retries(session, ctx)
         outputs = [output_item(s.call, s.task.result().output) for s in state.calls.values()]
-        await session.record(ctx.turn_id, state.items + outputs)
+        await session.record(ctx.turn_id, outputs)
         ctx.current = None  # recorded: an interrupt from here on must not record it again
         last_message = last_assistant_text(state.items) or last_message
+        refused_in_a_row = refused_in_a_row + 1 if state.only_refused else 0
+        if refused_in_a_row >= MAX_REFUSED_RESPONSES:
+            message = (f"The model's last {refused_in_a_row} responses held only tool calls that could not be run "
+                       "(missing or duplicate call_id); the turn was stopped. Check the model provider.")
+            await session.emit_error(ctx.turn_id, message, "other", None)
+            return last_message
         if session.over_compact_limit(ctx, state.usage):
             if just_compacted:
                 await _still_over_limit(session, ctx, state.usage)
@@ -156,8 +226,11 @@ async def sample_with_retries(session: Session, ctx: TurnContext) -> SampleState
         ctx.current = state
         try:
             await sample(session, ctx, state)
-        except RetryableModelError:
+        except (ModelError, ToolFatal):
+            # The request's items are recorded already: answer every call it started.
             await state.cancel_calls()
+            await session.record(ctx.turn_id, settled_outputs(state, failed_text))
+            ctx.current = None
             raise
         return state
 
@@ -192,11 +265,21 @@ async def sample(session: Session, ctx: TurnContext, state: SampleState) -> None
 
 
 async def _on_item_done(session: Session, ctx: TurnContext, state: SampleState, item: ResponseItem) -> None:
-    state.items.append(item)
     call = as_tool_call(item)
+    refusal = refusal_for(call, state) if call is not None else None
+    if call is not None and refusal is not None:
+        item, call = with_local_call_id(item, call)
+    await session.record(ctx.turn_id, [item])  # before its tool runs: a crash must not lose it
+    state.items.append(item)
     if call is not None:
-        task = asyncio.create_task(session.run_tool(ctx, call))
-        state.calls[call.call_id or f"call_{len(state.calls)}"] = CallSlot(item, call, task, time.monotonic())
+        if refusal is not None:
+            state.refused += 1
+            task = answered(ToolResult(refusal.model_text, success=False))
+        else:
+            task = asyncio.create_task(session.run_tool(ctx, call))
+        state.calls[call.call_id] = CallSlot(item, call, task, time.monotonic())
+        if refusal is not None:
+            await session.emit(ctx.turn_id, ev.Warning(message=refusal.warning))
     elif isinstance(item, Message) and item.role == "assistant":
         await session.emit(ctx.turn_id, ev.AgentMessage(message=item.text()))
     elif isinstance(item, Reasoning):
@@ -207,17 +290,31 @@ async def _on_item_done(session: Session, ctx: TurnContext, state: SampleState, 
 
 
 def interrupted_items(session: Session, state: SampleState | None) -> list[ResponseItem]:
-    """What an interrupted request leaves in history: its items, each call answered."""
+    """What an interrupted request still has to record: an output for each of its calls
+    (its items were recorded as they arrived)."""
     if state is None:
         return []
+    return settled_outputs(state, lambda slot: aborted_text(session, slot.call, slot.started))
+
+
+def failed_text(slot: CallSlot) -> str:
+    """The output of a call left unfinished by a failed request (or its own fatal error)."""
+    task = slot.task
+    if task.done() and not task.cancelled() and isinstance(task.exception(), ToolFatal):
+        return f"error: {task.exception()}"
+    return TURN_FAILED
+
+
+def settled_outputs(state: SampleState, unfinished: Callable[[CallSlot], str]) -> list[ResponseItem]:
+    """One output per call, in call order: its result if it finished, else `unfinished(slot)`."""
     outputs: list[ResponseItem] = []
     for slot in state.calls.values():
         task = slot.task
         if task.done() and not task.cancelled() and task.exception() is None:
             outputs.append(output_item(slot.call, task.result().output))
         else:
-            outputs.append(output_item(slot.call, aborted_text(session, slot.call, slot.started)))
-    return state.items + outputs
+            outputs.append(output_item(slot.call, unfinished(slot)))
+    return outputs
 
 
 def describe_arguments(call: ToolCall) -> str:
