@@ -275,7 +275,10 @@ def _git(cwd: Path, deadline: float, *args: str) -> str | None:
     if remaining <= 0:
         return None
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=remaining,
+        # The workspace's .git may have been written by a command (Landlock cannot keep it
+        # read-only): no fsmonitor, hooks or pager may run from it in this unsandboxed process.
+        hardened = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "--no-pager"]
+        done = subprocess.run(["git", *hardened, *args], cwd=cwd, capture_output=True, text=True, timeout=remaining,
                               stdin=subprocess.DEVNULL, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
     except (OSError, subprocess.SubprocessError):
         return None
