@@ -63,6 +63,17 @@ def outside() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def json_lines(stdout: str) -> list[dict[str, Any]]:
+    """The JSON lines of `exec --json` output (anything else is skipped)."""
+    lines = []
+    for text in stdout.splitlines():
+        try:
+            lines.append(json.loads(text))
+        except ValueError:
+            pass
+    return lines
+
+
 @dataclass
 class ExecOutcome:
     proc: subprocess.CompletedProcess
@@ -122,13 +133,7 @@ class AgentRun:
         cmd = [sys.executable, "-m", "agent", "exec", "--json", "-C", str(self.work), *args, prompt]
         proc = subprocess.run(cmd, env=self.env(), input=stdin, capture_output=True, text=True, timeout=timeout,
                               stdin=None if stdin is not None else subprocess.DEVNULL)
-        lines = []
-        for text in proc.stdout.splitlines():
-            try:
-                lines.append(json.loads(text))
-            except ValueError:
-                pass
-        return ExecOutcome(proc, lines)
+        return ExecOutcome(proc, json_lines(proc.stdout))
 
     def tool_outputs(self) -> dict[str, str]:
         """call_id -> the output the model was sent, from every request's input."""

@@ -25,7 +25,7 @@ from agent.protocol.policy import sandbox_policy_for_mode
 from tests.exec.conftest import sandbox_info
 from tests.scripted_server import Reply, ToolCall
 
-from .conftest import AgentRun, ExecOutcome
+from .conftest import AgentRun, ExecOutcome, json_lines
 
 pytestmark = pytest.mark.timeout(180)
 MiB = 1 << 20
@@ -59,13 +59,7 @@ def run_exec(agent: AgentRun, *replies: Reply, args: tuple[str, ...] = (), promp
     peak_file = agent.tmp / "peak-kib.txt"
     cmd = [sys.executable, "-c", PEAK_WRAPPER, str(peak_file), "exec", "--json", "-C", str(agent.work), *args, prompt]
     proc = subprocess.run(cmd, env=agent.env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
-    lines = []
-    for text in proc.stdout.splitlines():
-        try:
-            lines.append(json.loads(text))
-        except ValueError:
-            pass
-    return ExecOutcome(proc, lines), int(peak_file.read_text())
+    return ExecOutcome(proc, json_lines(proc.stdout)), int(peak_file.read_text())
 
 
 def errors(outcome: ExecOutcome) -> list[str]:

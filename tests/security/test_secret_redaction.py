@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import base64
 import json
-import time
+
+import pytest
 from pathlib import Path
 from typing import Any
 
@@ -157,14 +158,14 @@ async def test_run_python_masks_its_output_and_tells_the_transcript():
     assert "[masked: 1 OpenAI key, 1 GitHub token in stdout" in streamed
 
 
+@pytest.mark.timeout(30)
 def test_masking_is_cheap_on_large_outputs():
-    """Invariant: masking stays linear and fast on big, secret-free text (it runs on every
-    kernel tool call). Control: a key at the end of it is still found."""
+    """Invariant: masking has no catastrophic backtracking on big text full of trigger
+    words (it runs on every kernel tool call; a runaway regex would hit the timeout).
+    Control: a key at the end of it is still found."""
     masker = SecretMasker().scope()
     text = "the token of the key secret is fine, key: value\n" * 5_000
-    started = time.perf_counter()
     assert masker.mask(text + OPENAI).endswith("[REDACTED]")
-    assert time.perf_counter() - started < 1.0
 
 
 # --- the pass on model input -----------------------------------------------------------
@@ -188,22 +189,21 @@ def test_model_input_pass_replaces_known_values_in_every_item(monkeypatch):
     assert redactor.text("instructions mention provider-key-0123456789") == "instructions mention [REDACTED]"
 
 
-def test_model_input_pass_cost_is_per_new_item():
+def test_model_input_pass_cost_is_per_new_item(monkeypatch):
     """Invariant: the per-request pass is cheap on a long history: items already seen are
-    not redacted again (measured: well under the first pass). Control: a new item with a
-    secret is still redacted."""
+    not redacted again (counted, not timed; the timing is in `make bench`-style figures of
+    the closing note). Control: a new item with a secret is still redacted."""
     secret = "s3cr3t-value-0123456789"
-    items = [FunctionCallOutput(call_id=f"c{i}", output="lorem ipsum dolor sit amet " * 400) for i in range(2_000)]
-    redactor = ModelInputRedactor([secret])
-    started = time.perf_counter()
+    items = [FunctionCallOutput(call_id=f"c{i}", output="lorem ipsum dolor sit amet " * 40) for i in range(2_000)]
+    redactor = ModelInputRedactor([secret], env={})
     redactor.items(items)
-    first = time.perf_counter() - started
+    calls = []
+    original = ModelInputRedactor._item
+    monkeypatch.setattr(ModelInputRedactor, "_item", lambda self, item: calls.append(item) or original(self, item))
     items.append(FunctionCallOutput(call_id="new", output=f"found {secret}"))
-    started = time.perf_counter()
     out = redactor.items(items)
-    again = time.perf_counter() - started
     assert out[-1].output == "found [REDACTED]"
-    assert again < first / 5 and again < 0.05, (first, again)
+    assert len(calls) == 1, len(calls)
 
 
 def test_known_secret_sources(tmp_path, monkeypatch):

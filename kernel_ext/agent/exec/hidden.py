@@ -83,8 +83,9 @@ def kernel_connection_file() -> Path | None:
     return None
 
 
-def kernel_connection_key() -> bytes | None:
-    """This kernel's HMAC key, or None (not a kernel, no file, or an empty key)."""
+def _connection_key() -> str | None:
+    """This kernel's key as written in its connection file ("" for none); None when this
+    process is not a kernel or the file cannot be read."""
     path = kernel_connection_file()
     if path is None:
         return None
@@ -92,19 +93,18 @@ def kernel_connection_key() -> bytes | None:
         key = json.loads(path.read_text(encoding="utf-8")).get("key", "")
     except (OSError, ValueError, AttributeError):
         return None
-    return key.encode() if isinstance(key, str) and key else None
+    return key if isinstance(key, str) else None
+
+
+def kernel_connection_key() -> bytes | None:
+    """This kernel's HMAC key, or None (not a kernel, no file, or an empty key)."""
+    key = _connection_key()
+    return key.encode() if key else None
 
 
 def kernel_signs_messages() -> bool:
     """False when this process is a kernel whose connection file has an empty HMAC key."""
-    path = kernel_connection_file()
-    if path is None:
-        return True
-    try:
-        key = json.loads(path.read_text(encoding="utf-8")).get("key", "")
-    except (OSError, ValueError, AttributeError):
-        return True
-    return bool(key)
+    return _connection_key() != ""
 
 
 def jupyter_secrets(env: Mapping[str, str] | None = None) -> list[str]:
