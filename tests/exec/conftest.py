@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,14 @@ def live_sleepers(marker: str) -> list[int]:
 def python_argv(code: str) -> list[str]:
     """Run `code` with this interpreter, isolated (-I -S), as the sandboxed command."""
     return [sys.executable, "-I", "-S", "-c", code]
+
+
+def sleepers_gone(marker: str, within_s: float = 5.0) -> bool:
+    """True once no `sleep <marker>` is alive. Killing bwrap ends its PID namespace, whose
+    other processes the kernel kills right after, asynchronously: allow them a moment."""
+    deadline = time.monotonic() + within_s
+    while live_sleepers(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

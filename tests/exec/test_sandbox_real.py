@@ -21,7 +21,7 @@ from agent.exec.runner import ExecResult, run_command
 from agent.exec.sandbox import SandboxInfo, network_disabled, sandboxed_argv
 from agent.protocol.policy import DangerFullAccess, ReadOnly, WorkspaceWrite
 
-from .conftest import live_sleepers, marker_seconds, python_argv
+from .conftest import live_sleepers, marker_seconds, python_argv, sleepers_gone
 
 STRICT = WorkspaceWrite(exclude_slash_tmp=True, exclude_tmpdir_env_var=True)
 STRICT_NET = WorkspaceWrite(exclude_slash_tmp=True, exclude_tmpdir_env_var=True, network_access=True)
@@ -259,7 +259,7 @@ async def test_background_grandchild_holding_the_pipe_does_not_hang(mechanism, w
     result = await sandboxed(mechanism, f"sleep {marker} & echo started", workspace, timeout_ms=20_000)
     assert result.exit_code == 0 and result.stdout == "started\n"
     assert time.monotonic() - started < 4
-    assert live_sleepers(marker) == []
+    assert sleepers_gone(marker), live_sleepers(marker)
 
 
 async def test_cancellation_kills_the_group(mechanism, workspace):
@@ -272,7 +272,7 @@ async def test_cancellation_kills_the_group(mechanism, workspace):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert live_sleepers(marker) == []
+    assert sleepers_gone(marker), live_sleepers(marker)
 
 
 async def test_exit_code_and_signal_propagate(mechanism, workspace):
