@@ -145,6 +145,14 @@ class AgentRun:
                     out[item["call_id"]] = output if isinstance(output, str) else json.dumps(output)
         return out
 
+    def output_of(self, call_id: str) -> str:
+        """The text the model got for `call_id` (the `output` of a structured result)."""
+        raw = self.tool_outputs()[call_id]
+        try:
+            return json.loads(raw)["output"]
+        except (ValueError, KeyError, TypeError):
+            return raw
+
     def model_input_text(self) -> str:
         """Everything the model was sent, as one string (to look for leaked secrets)."""
         return "\n".join(json.dumps(r.json) for r in self.server.requests)

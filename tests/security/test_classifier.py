@@ -14,7 +14,6 @@ Every attack is paired with a legitimate control that must stay safe / not dange
 
 from __future__ import annotations
 
-import json
 import shlex
 
 import pytest
@@ -345,13 +344,6 @@ def test_generated_dangerous_spellings_always_might_be_dangerous(argv):
 # ------------------------------------------------------------------ end to end
 
 
-def _output_of(agent, call_id: str) -> str:
-    raw = agent.tool_outputs()[call_id]
-    try:
-        return json.loads(raw)["output"]
-    except (ValueError, KeyError, TypeError):
-        return raw
-
 
 def test_repository_script_named_cat_asks_under_untrusted(agent, mechanism):
     """Invariant: a program given by path (`./tools/cat`) is never known safe, so under
@@ -367,8 +359,8 @@ def test_repository_script_named_cat_asks_under_untrusted(agent, mechanism):
     result = agent.run(tool_calls=[shell(["./tools/cat", "README"]), bash("tools/cat README"), shell(["cat", "README"])])
     assert result.proc.returncode == 0, result.proc.stderr
     assert not (agent.work / "marker").exists()
-    assert "rejected by user" in _output_of(agent, "call_0") and "rejected by user" in _output_of(agent, "call_1")
-    assert "read me" in _output_of(agent, "call_2")
+    assert "rejected by user" in agent.output_of("call_0") and "rejected by user" in agent.output_of("call_1")
+    assert "read me" in agent.output_of("call_2")
 
 
 def test_sed_write_command_cannot_truncate_a_file(agent, mechanism):
@@ -387,7 +379,7 @@ def test_sed_write_command_cannot_truncate_a_file(agent, mechanism):
     ])
     assert result.proc.returncode == 0, result.proc.stderr
     assert victim.read_text() == "precious\n"
-    assert "one\ntwo" in _output_of(agent, "call_2")
+    assert "one\ntwo" in agent.output_of("call_2")
 
 
 def test_dangerous_spellings_ask_under_on_request(agent, mechanism):
@@ -409,5 +401,5 @@ def test_dangerous_spellings_ask_under_on_request(agent, mechanism):
     assert result.proc.returncode == 0, result.proc.stderr
     for name in ("a", "b", "c"):
         assert (agent.work / name / "keep.txt").exists(), name
-    assert all("rejected by user" in _output_of(agent, f"call_{i}") for i in range(4)), agent.tool_outputs()
+    assert all("rejected by user" in agent.output_of(f"call_{i}") for i in range(4)), agent.tool_outputs()
     assert not (agent.work / "plain.txt").exists()

@@ -7,7 +7,6 @@ the forced Landlock fallback. Every attack has a paired control that must keep w
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -17,13 +16,6 @@ from .conftest import bash, shell
 
 PATCH_ADD = "*** Begin Patch\n*** Add File: {name}\n+pwned\n*** End Patch\n"
 
-
-def output_of(agent, call_id: str) -> str:
-    raw = agent.tool_outputs()[call_id]
-    try:
-        return json.loads(raw)["output"]
-    except (ValueError, KeyError, TypeError):
-        return raw
 
 
 @pytest.mark.parametrize("approval", ["never", "on-request"])
@@ -44,7 +36,7 @@ def test_workdir_outside_the_roots_does_not_widen_them(agent, mechanism, approva
     assert (out / "victim.txt").read_text() == "original\n"
     assert not (out / "new.txt").exists() and not (out / "rel.txt").exists()
     assert (agent.work / "sub" / "made.txt").read_text() == "fine\n"
-    assert "original" in output_of(agent, "call_3")
+    assert "original" in agent.output_of("call_3")
 
 
 def test_root_workdir_cannot_make_the_filesystem_writable(agent, mechanism):
@@ -81,7 +73,7 @@ def test_apply_patch_through_the_shell_gets_the_same_root_check(agent, mechanism
     assert result.proc.returncode == 0, result.proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["victim.txt"]
     for call_id in ("call_0", "call_1"):
-        assert "writing outside of the project" in output_of(agent, call_id)
+        assert "writing outside of the project" in agent.output_of(call_id)
     assert (agent.work / "dotdot.txt").read_text() == "pwned\n"  # ../ from sub is still the workspace
     assert (agent.work / "sub" / "ok-argv.txt").read_text() == "pwned\n"
     assert (agent.work / "sub" / "ok-heredoc.txt").read_text() == "pwned\n"
@@ -102,7 +94,7 @@ def test_patch_through_a_symlinked_directory_is_checked_where_it_lands(agent, me
     ])
     assert result.proc.returncode == 0, result.proc.stderr
     assert not (agent.outside / "x.txt").exists()
-    assert "writing outside of the project" in output_of(agent, "call_0")
+    assert "writing outside of the project" in agent.output_of("call_0")
     assert (agent.work / "real" / "y.txt").read_text() == "pwned\n"
 
 
@@ -121,5 +113,5 @@ def test_apply_patch_cannot_write_protected_paths_inside_the_workspace(agent, me
     ])
     assert result.proc.returncode == 0, result.proc.stderr
     assert not (agent.work / ".ssh" / "authorized_keys").exists()
-    assert "writing outside of the project" in output_of(agent, "call_0")
+    assert "writing outside of the project" in agent.output_of("call_0")
     assert (agent.work / "notes.txt").read_text() == "pwned\n"
