@@ -344,7 +344,6 @@ def test_generated_dangerous_spellings_always_might_be_dangerous(argv):
 # ------------------------------------------------------------------ end to end
 
 
-
 def test_repository_script_named_cat_asks_under_untrusted(agent, mechanism):
     """Invariant: a program given by path (`./tools/cat`) is never known safe, so under
     `untrusted` it needs an approval; without a terminal that is a denial and it never

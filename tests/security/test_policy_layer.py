@@ -7,7 +7,6 @@ the forced Landlock fallback. Every attack has a paired control that must keep w
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.scripted_server import ToolCall
@@ -15,7 +14,6 @@ from tests.scripted_server import ToolCall
 from .conftest import bash, shell
 
 PATCH_ADD = "*** Begin Patch\n*** Add File: {name}\n+pwned\n*** End Patch\n"
-
 
 
 @pytest.mark.parametrize("approval", ["never", "on-request"])
