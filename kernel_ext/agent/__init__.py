@@ -15,13 +15,13 @@ __all__ = ["Agent", "__version__", "load_ipython_extension", "unload_ipython_ext
 
 
 def load_ipython_extension(ip: Any) -> None:
-    from agent.frontends.extension import load
+    from agent.frontends.notebook.extension import load
 
     load(ip)
 
 
 def unload_ipython_extension(ip: Any) -> None:
-    from agent.frontends.extension import unload
+    from agent.frontends.notebook.extension import unload
 
     unload(ip)
 
@@ -34,7 +34,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def __getattr__(name: str) -> Any:
     if name == "Agent":
-        from agent.frontends.python_api import Agent
+        from agent.frontends.text.python_api import Agent
 
         return Agent
     raise AttributeError(f"module 'agent' has no attribute {name!r}")

@@ -19,7 +19,7 @@ import type { ITransport, PanelModel } from './model';
 export const COMMANDS_TARGET = 'agent.panel.commands';
 export const EVENTS_TARGET = 'agent.panel.events';
 
-const CHECK = `__import__('sys').modules.get('agent.frontends.panel_bridge') is not None and '${COMMANDS_TARGET}' in get_ipython().kernel.comm_manager.targets`;
+const CHECK = `__import__('sys').modules.get('agent.frontends.notebook.panel_bridge') is not None and '${COMMANDS_TARGET}' in get_ipython().kernel.comm_manager.targets`;
 
 export class KernelLink implements ITransport {
   constructor(

@@ -19,7 +19,7 @@ from agent.core.compact import (
     trimmed_message,
 )
 from agent.core.instructions import compact_prompt, summary_prefix
-from agent.core.rollout_sink import NullSink
+from agent.core.rollout.sink import NullSink
 from agent.core.tokens import estimate_tokens
 from agent.protocol import ops
 from agent.protocol.events import TokenUsage, percent_of_context_left

@@ -34,7 +34,7 @@ from agent.core.rollout import (
     load_rollout,
     rebuild_history,
 )
-from agent.core.rollout_load import compacted_history
+from agent.core.rollout.load import compacted_history
 from agent.protocol import events as ev
 from agent.protocol import ops
 from agent.protocol.items import FunctionCall, FunctionCallOutput, Message, assistant_text, user_text

@@ -208,7 +208,7 @@ def test_a_rejected_notebook_edit_tells_the_model(kernel, panel, server):  # noq
 def test_a_notebook_edit_nobody_acknowledges_fails_fast(kernel, panel, server):  # noqa: F811
     """A panel whose tab is gone never closes its comm: without the panel's `received`, the
     tool gives up after EDIT_ACK_S instead of waiting for an Accept that cannot come."""
-    kernel.run("import agent.frontends.panel_bridge as _pb; _pb.EDIT_ACK_S = 0.5")
+    kernel.run("import agent.frontends.notebook.panel_bridge as _pb; _pb.EDIT_ACK_S = 0.5")
     server.enqueue(Reply(tool_calls=[ToolCall("notebook_edit", {"action": "run", "index": 0}, "call_lost")]),
                    Reply(text="The panel did not answer."))
     panel.send({"type": "user_input", "text": "run cell 0"})

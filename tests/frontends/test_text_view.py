@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 
-from agent.frontends.text_view import EXEC_PROMPT, PATCH_PROMPT, TextView
+from agent.frontends.text.view import EXEC_PROMPT, PATCH_PROMPT, TextView
 from agent.protocol import events as ev
 
 from .events import UPDATE, begin, chunk, end, event

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 
-from agent.frontends.transcript import Transcript
-from agent.frontends.transcript_markdown import code, fence
+from agent.frontends.transcript.reducer import Transcript
+from agent.frontends.transcript.markdown import code, fence
 from agent.protocol import events as ev
 
 from .events import (

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from agent.frontends.view import AgentView
+from agent.frontends.notebook.widget import AgentView
 from agent.protocol import events as ev
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -235,7 +235,7 @@ def test_without_a_running_loop_close_turn_still_publishes_everything():
 
 def test_the_transcript_module_stays_pure():
     code = (
-        "import sys, agent.frontends.transcript, agent.frontends.transcript_markdown, agent.frontends.text_view;"
+        "import sys, agent.frontends.transcript.reducer, agent.frontends.transcript.markdown, agent.frontends.text.view;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'IPython', 'ipywidgets', 'anywidget', 'traitlets', 'ipykernel'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

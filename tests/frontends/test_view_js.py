@@ -14,7 +14,7 @@ from pathlib import Path
 
 import agent.frontends
 
-STATIC = Path(agent.frontends.__file__).parent / "static"
+STATIC = Path(agent.frontends.__file__).parent / "notebook" / "static"
 NODE = shutil.which("node")
 
 CASES = r"""

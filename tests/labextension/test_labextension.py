@@ -48,7 +48,7 @@ def test_jest_suite_passes():
 
 def test_transcript_state_matches_the_protocol_schema():
     """Every block kind the reducer produces validates against TranscriptState."""
-    from agent.frontends.transcript import Transcript
+    from agent.frontends.transcript.reducer import Transcript
     from agent.protocol import events as ev
     from agent.protocol.panel import transcript_state_adapter
     from agent.protocol.policy import ReadOnly

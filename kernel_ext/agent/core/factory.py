@@ -41,7 +41,7 @@ from .auth import resolve_api_key, secrets_to_redact
 from .config import Config
 from .errors import SetupError
 from .redact import Redactor, auth_file_values, secret_env_values
-from .rollout_sink import RolloutSink
+from .rollout.sink import RolloutSink
 from .session import Session
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from .history import is_api_item
 from .model_family import apply_patch_variant, find_family
 from .model_input_redaction import ModelInputRedactor
 from .redact import Redactor
-from .rollout_sink import NullSink, RolloutSink
+from .rollout.sink import NullSink, RolloutSink
 from .rwlock import ReadWriteLock
 from .task_context import ActiveTask, TaskKind, TurnContext
 from .tool_context import exec_settings_from, run_tool_reported

@@ -24,7 +24,7 @@ from agent.protocol import events as ev
 from agent.protocol import ops
 from agent.protocol.policy import ReviewDecision
 
-from ..text_render import TextRenderer
+from ..text.render import TextRenderer
 
 EXEC_QUESTION = "Run it? [y] yes / [a] yes, and don't ask again this session / [n] no, tell the model / [q] abort the turn: "
 PATCH_QUESTION = "Apply it? [y] yes / [n] no, tell the model / [q] abort the turn: "

@@ -36,8 +36,8 @@ from agent.protocol import ops
 from agent.protocol.events import Event
 from agent.protocol.events import Warning as WarningEvent
 
-from ..text_render import TextRenderer
-from ..thread_events import ThreadEventMapper
+from ..text.render import TextRenderer
+from ..text.thread_events import ThreadEventMapper
 from .exec_approvals import ExecApprover, stdin_and_stderr_are_ttys
 
 if sys.version_info >= (3, 11):

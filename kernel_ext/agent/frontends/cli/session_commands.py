@@ -203,7 +203,7 @@ def print_transcript(path: Path) -> int:
     from agent.core.rollout import initial_messages, load_rollout
     from agent.protocol.events import Event
 
-    from ..text_render import TextRenderer
+    from ..text.render import TextRenderer
 
     loaded = load_rollout(path)
     renderer = TextRenderer(sys.stdout)

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from agent.protocol import events as ev
 from agent.protocol.policy import ReviewDecision
 
-from .text_render import TextRenderer
+from .render import TextRenderer
 
 EXEC_PROMPT = "[a]pprove / approve for [s]ession / [d]eny / a[b]ort: "
 PATCH_PROMPT = "[a]pprove / [d]eny / a[b]ort: "

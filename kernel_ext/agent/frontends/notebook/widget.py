@@ -36,7 +36,7 @@ import traitlets
 
 from agent.protocol.events import Event
 
-from .transcript import URGENT_EVENTS, Transcript
+from ..transcript.reducer import URGENT_EVENTS, Transcript
 
 STATIC = pathlib.Path(__file__).parent / "static"
 

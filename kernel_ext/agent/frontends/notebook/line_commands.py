@@ -179,7 +179,7 @@ def _switch(magics: Any, session: Any, verb: str) -> None:
 
 
 def _replay(session: Any) -> str:
-    from .transcript import Transcript
+    from ..transcript.reducer import Transcript
 
     transcript = Transcript()
     for payload in session.configured.msg.initial_messages or []:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from agent.protocol import panel as wire
     from agent.protocol.events import Event
 
-    from .transcript import Transcript
+    from ..transcript.reducer import Transcript
 
 # The protocol models are imported on first use, not at `%load_ext` (it must stay cheap).
 COMMANDS_TARGET = "agent.panel.commands"
@@ -52,7 +52,7 @@ def _wire() -> Any:
 
 
 def _transcript_module() -> Any:
-    from . import transcript
+    from ..transcript import reducer as transcript
 
     return transcript
 

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from agent.protocol import events as ev
 
-from .transcript_parts import file_diff
+from ..transcript.parts import file_diff
 
 _MARK = {"completed": "[x]", "in_progress": "[>]", "pending": "[ ]"}
 

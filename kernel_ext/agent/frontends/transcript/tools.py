@@ -11,7 +11,7 @@ from typing import Any
 
 from agent.protocol import events as ev
 
-from .transcript_parts import OutputTail, clip_tail, file_entries
+from .parts import OutputTail, clip_tail, file_entries
 
 EXEC_OPTIONS = ("approved", "approved_for_session", "denied", "abort")
 PATCH_OPTIONS = ("approved", "denied", "abort")

@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from .rollout_format import SESSIONS_DIR, parse_name
-from .rollout_load import RolloutLine, first_user_text, iter_lines
+from .format import SESSIONS_DIR, parse_name
+from .load import RolloutLine, first_user_text, iter_lines
 
 MAX_SCAN = 10_000
 HEAD_RECORDS = 10

@@ -134,7 +134,7 @@ class AgentMagics(Magics):
             raise KeyboardInterrupt
 
     async def run_foreground(self, cell: str, args: argparse.Namespace) -> None:
-        from .text_view import TextView
+        from ..text.view import TextView
 
         if args.new:
             await self.agent.close()
@@ -192,7 +192,7 @@ AgentMagics.agent_line.__doc__ = LINE_USAGE
 
 
 def show_view(**callbacks: Any) -> Any:
-    from .view import AgentView
+    from .widget import AgentView
 
     view = AgentView(**callbacks)
     view.show()

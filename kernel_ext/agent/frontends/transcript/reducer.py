@@ -38,8 +38,8 @@ from typing import Any
 
 from agent.protocol import events as ev
 
-from .transcript_parts import DEFAULT_TAIL_BYTES, OutputTail
-from .transcript_tools import EXEC_OPTIONS, PATCH_OPTIONS, ToolBlocks
+from .parts import DEFAULT_TAIL_BYTES, OutputTail
+from .tools import EXEC_OPTIONS, PATCH_OPTIONS, ToolBlocks
 
 __all__ = ["APPROVAL_EVENTS", "EXEC_OPTIONS", "PATCH_OPTIONS", "TERMINAL_EVENTS", "Transcript", "URGENT_EVENTS"]
 
@@ -141,7 +141,7 @@ class Transcript(ToolBlocks):
         }
 
     def to_markdown(self) -> str:
-        from .transcript_markdown import render_markdown
+        from .markdown import render_markdown
 
         return render_markdown(self.state())
 

@@ -29,8 +29,8 @@ from typing import Any, Iterable, Iterator
 
 from agent.protocol.items import ResponseItem, response_item_adapter
 
-from .history import normalize
-from .rollout_format import is_real_user_message, message_text
+from ..history import normalize
+from .format import is_real_user_message, message_text
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _after_compaction(payload: dict[str, Any], history: list[ResponseItem], init
 def compacted_history(initial: list[ResponseItem], history: list[ResponseItem], summary: str) -> list[ResponseItem]:
     """History after a compaction that recorded only its summary: what compaction itself
     builds (`core.compact.build_compacted_history`, spec §8.5 step 4)."""
-    from .compact import build_compacted_history
+    from ..compact import build_compacted_history
 
     return build_compacted_history(initial, history, summary)
 

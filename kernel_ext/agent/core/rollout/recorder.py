@@ -21,7 +21,7 @@ meta). Guarantees:
 Persisted: every API `response_item`; the `event_msg` kinds in `PERSISTED_EVENTS`
 (Codex's list plus `error`); `turn_context`; `compacted`.
 
-Loading, listing and forking live in `rollout_load` and `rollout_list`; their public
+Loading, listing and forking live in `load` and `listing`; their public
 names are re-exported here, with `fork_rollout`.
 """
 
@@ -41,7 +41,7 @@ from pydantic import BaseModel
 from agent.protocol.events import EventMsg
 from agent.protocol.items import ResponseItem
 
-from .rollout_format import (
+from .format import (
     ORIGINATOR,
     PERSISTED_EVENTS,
     Redact,
@@ -51,8 +51,8 @@ from .rollout_format import (
     rollout_path,
     utc_timestamp,
 )
-from .rollout_list import SessionNotFound, SessionSummary, find_session, latest_session, list_sessions
-from .rollout_load import LoadedRollout, RolloutLine, initial_messages, last_turn_model, load_rollout, rebuild_history
+from .listing import SessionNotFound, SessionSummary, find_session, latest_session, list_sessions
+from .load import LoadedRollout, RolloutLine, initial_messages, last_turn_model, load_rollout, rebuild_history
 
 __all__ = [
     "RolloutRecorder", "fork_rollout", "cut_before_user_message", "session_meta", "git_info", "default_redact",
@@ -221,8 +221,8 @@ def _end_torn_line(fd: int, path: Path) -> None:
 
 def default_redact(home: Path, env: Mapping[str, str] | None = None, extra: Iterable[str] = ()) -> Redact:
     """Redaction of every key in the auth file and environment (plus `extra`)."""
-    from .auth import secrets_to_redact
-    from .redact import Redactor
+    from ..auth import secrets_to_redact
+    from ..redact import Redactor
 
     return Redactor([*secrets_to_redact(home, env), *extra]).text
 
