@@ -75,7 +75,7 @@ def test_protocol_round_trips_through_json():
     from agent.protocol import events as ev
     from agent.protocol import ops
 
-    op = ops.ExecApproval(id="c1", decision="approved_for_session")
+    op = ops.Approval(call_id="c1", decision="approved_for_session")
     assert op_adapter.validate_json(json.dumps(op.model_dump(mode="json"))) == op
     event = ev.Event(id="3", msg=ev.TurnAborted(reason="interrupted"))
     assert event_adapter.validate_json(event.model_dump_json()) == event

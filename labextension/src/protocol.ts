@@ -54,8 +54,7 @@ export interface Submission {
     | UserTurn
     | OverrideTurnContext
     | Interrupt
-    | ExecApproval
-    | PatchApproval
+    | Approval
     | AddToHistory
     | Compact
     | Undo
@@ -133,15 +132,14 @@ export interface OverrideTurnContext {
 export interface Interrupt {
   type: 'interrupt';
 }
-export interface ExecApproval {
+/**
+ * The user's answer to an approval request (`exec_approval_request` or
+ * `apply_patch_approval_request`: core resolves both the same way).
+ */
+export interface Approval {
+  call_id: string;
   decision: 'approved' | 'approved_for_session' | 'denied' | 'abort';
-  id: string;
-  type: 'exec_approval';
-}
-export interface PatchApproval {
-  decision: 'approved' | 'approved_for_session' | 'denied' | 'abort';
-  id: string;
-  type: 'patch_approval';
+  type: 'approval';
 }
 export interface AddToHistory {
   text: string;

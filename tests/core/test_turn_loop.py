@@ -279,13 +279,13 @@ async def test_approval_round_trip(config, client):
     session.submit(ops.text_turn("go"))
     request = (await collect_until(stream, {"exec_approval_request"}))[-1].msg
     assert request.command == ["rm", "x"] and request.call_id == "c1"
-    session.submit(ops.ExecApproval(id="c1", decision="approved"))
+    session.submit(ops.Approval(call_id="c1", decision="approved"))
     await collect_until(stream, {"task_complete"})
     assert tool.ran == 1
 
     session.submit(ops.text_turn("again"))
     await collect_until(stream, {"exec_approval_request"})
-    session.submit(ops.ExecApproval(id="c2", decision="denied"))
+    session.submit(ops.Approval(call_id="c2", decision="denied"))
     await collect_until(stream, {"task_complete"})
     assert tool.ran == 1
     assert client.prompts[-1].input[-1].output == "exec command rejected by user"
@@ -298,7 +298,7 @@ async def test_abort_decision_ends_the_turn(config, client):
     stream = session.events()
     session.submit(ops.text_turn("go"))
     await collect_until(stream, {"exec_approval_request"})
-    session.submit(ops.ExecApproval(id="c1", decision="abort"))
+    session.submit(ops.Approval(call_id="c1", decision="abort"))
     events = await collect_until(stream, {"turn_aborted"})
     assert tool.ran == 0 and events[-1].msg.reason == "interrupted"
 

@@ -2,7 +2,7 @@
 
 The model is scripted at the client seam; commands run as real processes under the real
 sandbox (bubblewrap, and Landlock forced through the session's mechanism); approvals
-are answered the way a front end answers them (ops.ExecApproval).
+are answered the way a front end answers them (ops.Approval).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def patch_call(patch: str, call_id: str = "p1"):
 
 async def approve_next(session, stream, decision="approved"):
     request = (await collect_until(stream, {"exec_approval_request"}))[-1].msg
-    session.submit(ops.ExecApproval(id=request.call_id, decision=decision))
+    session.submit(ops.Approval(call_id=request.call_id, decision=decision))
     return request
 
 

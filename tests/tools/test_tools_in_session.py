@@ -60,7 +60,7 @@ async def test_denied_command_is_not_run_and_the_model_is_told(tmp_path):
     session.submit(ops.text_turn("make a file"))
     request = (await collect_until(stream, {"exec_approval_request"}))[-1].msg
     assert request.command == ["bash", "-c", "echo hi > made.txt"] and request.cwd == str(work)
-    session.submit(ops.ExecApproval(id=request.call_id, decision="denied"))
+    session.submit(ops.Approval(call_id=request.call_id, decision="denied"))
     events = await collect_until(stream, {"task_complete"})
     end = [e.msg for e in events if e.msg.type == "exec_command_end"][0]
     assert end.exit_code == -1 and end.aggregated_output == "exec command rejected by user"
@@ -74,7 +74,7 @@ async def test_approved_for_session_runs_sandboxed_and_is_remembered(tmp_path):
     stream = session.events()
     session.submit(ops.text_turn("go"))
     request = (await collect_until(stream, {"exec_approval_request"}))[-1].msg
-    session.submit(ops.ExecApproval(id=request.call_id, decision="approved_for_session"))
+    session.submit(ops.Approval(call_id=request.call_id, decision="approved_for_session"))
     events = await collect_until(stream, {"task_complete"})
     deltas = [e for e in events if e.msg.type == "exec_command_output_delta"]
     assert deltas, "live output is streamed"
@@ -111,7 +111,7 @@ async def test_on_failure_asks_to_retry_without_sandbox(tmp_path):
     request = (await collect_until(stream, {"exec_approval_request"}))[-1].msg
     assert request.reason.startswith("Runs WITHOUT the sandbox")
     assert "retry without sandbox?" in request.reason and str(target) in request.reason
-    session.submit(ops.ExecApproval(id=request.call_id, decision="approved"))
+    session.submit(ops.Approval(call_id=request.call_id, decision="approved"))
     await collect_until(stream, {"task_complete"})
     assert target.read_text() == "yes\n"
 
@@ -156,7 +156,7 @@ async def test_apply_patch_outside_roots_asks_and_denial_writes_nothing(tmp_path
     session.submit(ops.text_turn("go"))
     request = (await collect_until(stream, {"apply_patch_approval_request"}))[-1].msg
     assert f"{outside}/evil.txt" in request.changes
-    session.submit(ops.PatchApproval(id=request.call_id, decision="denied"))
+    session.submit(ops.Approval(call_id=request.call_id, decision="denied"))
     await collect_until(stream, {"task_complete"})
     assert not (outside / "evil.txt").exists()
     assert last_output(client) == "patch rejected by user"
@@ -240,6 +240,6 @@ async def test_without_a_sandbox_every_command_asks(tmp_path, mechanism):
     session.submit(ops.text_turn("go"))
     request = (await collect_until(stream, {"exec_approval_request"}))[-1].msg
     assert request.reason == "no sandbox is available"
-    session.submit(ops.ExecApproval(id=request.call_id, decision="approved"))
+    session.submit(ops.Approval(call_id=request.call_id, decision="approved"))
     await collect_until(stream, {"task_complete"})
     assert json.loads(last_output(client))["output"] == "1\n"

@@ -202,8 +202,8 @@ class Session:
             self._defaults = self._apply_overrides(self._defaults, op)
         elif isinstance(op, ops.Interrupt):
             self._spawn(self.interrupt())
-        elif isinstance(op, (ops.ExecApproval, ops.PatchApproval)):
-            self._on_decision(op.id, op.decision)
+        elif isinstance(op, ops.Approval):
+            self._on_decision(op.call_id, op.decision)
         elif isinstance(op, ops.Undo):
             self._spawn(self.undo(sub_id))
         elif isinstance(op, ops.Compact):

@@ -71,17 +71,13 @@ class Interrupt(_Op):
     type: Literal["interrupt"] = "interrupt"
 
 
-class ExecApproval(_Op):
-    type: Literal["exec_approval"] = "exec_approval"
-    id: str
-    """The `call_id` of the exec_approval_request being answered."""
-    decision: ReviewDecision
+class Approval(_Op):
+    """The user's answer to an approval request (`exec_approval_request` or
+    `apply_patch_approval_request`: core resolves both the same way)."""
 
-
-class PatchApproval(_Op):
-    type: Literal["patch_approval"] = "patch_approval"
-    id: str
-    """The `call_id` of the apply_patch_approval_request being answered."""
+    type: Literal["approval"] = "approval"
+    call_id: str
+    """The `call_id` of the request being answered."""
     decision: ReviewDecision
 
 
@@ -108,8 +104,7 @@ Op = Annotated[
         UserTurn,
         OverrideTurnContext,
         Interrupt,
-        ExecApproval,
-        PatchApproval,
+        Approval,
         AddToHistory,
         Compact,
         Undo,

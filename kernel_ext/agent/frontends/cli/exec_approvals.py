@@ -58,10 +58,7 @@ class ExecApprover:
         except BrokenPipeError:
             pass
         decision = await self._ask(request) if self.interactive else self._deny_without_terminal(request)
-        if isinstance(request, ev.ExecApprovalRequest):
-            self.submit(ops.ExecApproval(id=request.call_id, decision=decision))
-        else:
-            self.submit(ops.PatchApproval(id=request.call_id, decision=decision))
+        self.submit(ops.Approval(call_id=request.call_id, decision=decision))
         return decision
 
     def cancel(self) -> None:

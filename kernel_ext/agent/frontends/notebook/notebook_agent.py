@@ -182,13 +182,10 @@ class NotebookAgent:
         return done.result()
 
     def decide(self, call_id: str, decision: str) -> None:
-        kinds = [v.approval_kind(call_id) for v in [*self.views.values(), self.last_view] if v is not None]
-        kind = next((k for k in kinds if k), None)
         from agent.protocol import ops
 
-        op = ops.PatchApproval if kind == "patch" else ops.ExecApproval
         if self.session is not None:
-            self.session.submit(op(id=call_id, decision=decision))  # type: ignore[arg-type]
+            self.session.submit(ops.Approval(call_id=call_id, decision=decision))  # type: ignore[arg-type]
             self._notify("decision_made", call_id, decision)
 
     def _notify(self, name: str, *args: Any) -> None:

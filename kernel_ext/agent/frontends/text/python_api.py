@@ -132,8 +132,7 @@ class Agent:
         msg = event.msg
         if isinstance(msg, (ev.ExecApprovalRequest, ev.ApplyPatchApprovalRequest)):
             decision = self._on_approval(msg) if self._on_approval else "denied"
-            op = ops.PatchApproval if isinstance(msg, ev.ApplyPatchApprovalRequest) else ops.ExecApproval
-            session.submit(op(id=msg.call_id, decision=decision))  # type: ignore[arg-type]
+            session.submit(ops.Approval(call_id=msg.call_id, decision=decision))  # type: ignore[arg-type]
         elif isinstance(msg, ev.Error):
             result.error = msg.message
         elif isinstance(msg, ev.TaskComplete):
