@@ -763,10 +763,17 @@ export interface PanelStatus {
   version: string;
 }
 /**
- * The transcript since the last patch: `order` lists every block id, `blocks` holds
- * the blocks that are new or whose `rev` moved. `reset` means: forget what you have.
+ * The transcript since the last patch, sent to the side panel and to the cell widget.
+ *
+ * Applying one, in this order: `reset` means forget every block you have; each block in
+ * `blocks` (new, or changed other than by growing its text) replaces the one with its
+ * id; each entry of `appends` extends the `text` of a block already held (streamed
+ * answers and reasoning grow this way, so the bytes sent stay linear in the text);
+ * `order` then lists every block id, in display order. `turn_diff` is `None` when it is
+ * unchanged since the last patch (after a reset: when there is none).
  */
 export interface TranscriptPatch {
+  appends?: TextAppend[];
   blocks: (
     | UserBlock
     | AgentBlock
@@ -787,6 +794,14 @@ export interface TranscriptPatch {
   status: TranscriptStatus;
   turn_diff: string | null;
   type: 'transcript';
+}
+/**
+ * `block.text += text` on the block `id`, whose `rev` becomes `rev`.
+ */
+export interface TextAppend {
+  id: string;
+  rev: number;
+  text: string;
 }
 export interface UserBlock {
   id: string;

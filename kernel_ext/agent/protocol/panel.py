@@ -296,9 +296,23 @@ class PanelStatus(_Msg):
     """The session offers the `notebook_edit` tool (carried out by this panel)."""
 
 
+class TextAppend(TypedDict):
+    """`block.text += text` on the block `id`, whose `rev` becomes `rev`."""
+
+    id: str
+    rev: int
+    text: str
+
+
 class TranscriptPatch(_Msg):
-    """The transcript since the last patch: `order` lists every block id, `blocks` holds
-    the blocks that are new or whose `rev` moved. `reset` means: forget what you have."""
+    """The transcript since the last patch, sent to the side panel and to the cell widget.
+
+    Applying one, in this order: `reset` means forget every block you have; each block in
+    `blocks` (new, or changed other than by growing its text) replaces the one with its
+    id; each entry of `appends` extends the `text` of a block already held (streamed
+    answers and reasoning grow this way, so the bytes sent stay linear in the text);
+    `order` then lists every block id, in display order. `turn_diff` is `None` when it is
+    unchanged since the last patch (after a reset: when there is none)."""
 
     type: Literal["transcript"] = "transcript"
     session_id: str | None
@@ -306,6 +320,7 @@ class TranscriptPatch(_Msg):
     seq: int
     order: list[str]
     blocks: list[TranscriptBlock]
+    appends: list[TextAppend] = []
     turn_diff: str | None
     status: TranscriptStatus
 
