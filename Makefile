@@ -9,9 +9,13 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 # The JupyterLab side panel (labextension/) is built by `pip install` (hatch-jupyter-builder
 # runs jlpm) when Node is present; without Node the install is Python-only and says so.
+# The same build (`jlpm build:widget`) bundles the cell widget's ES module from the panel's
+# transcript renderer into kernel_ext/agent/frontends/notebook/static/agent_view.js, which is
+# committed (a Python-only install needs it) and checked against its sources by the tests.
 NODE   := $(shell command -v node 2>/dev/null)
 LABEXT_OUT  := kernel_ext/agent/labextension/package.json
-LABEXT_SRC  := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json labextension/yarn.lock
+LABEXT_SRC  := $(wildcard labextension/src/*.ts labextension/src/transcript/*.ts labextension/style/* labextension/scripts/*) \
+               labextension/package.json labextension/yarn.lock
 LABEXT_SHARE := $(VENV)/share/jupyter/labextensions/kernel-agent
 ifeq ($(NODE),)
 export HATCH_JUPYTER_BUILDER_SKIP_NPM := 1

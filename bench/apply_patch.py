@@ -1,25 +1,27 @@
 """apply_patch: 1,000 update hunks on a 100,000-line file, vs `git apply` of the same diff.
 
 Each hunk has 3 lines of context on each side and a 1-line change, spread evenly through
-the file. Our figure is `parse_patch` + `apply_hunks` in-process (median of fresh copies);
-the baseline is `git apply` of the equivalent unified diff (made with
-`git diff --no-index`), a subprocess, so its start-up cost is included and shown apart.
+the file. Our figure is `parse_patch` + `apply_hunks` in-process; the baseline is
+`git apply` of the equivalent unified diff (made with `git diff --no-index`), a
+subprocess, so its start-up cost is included and shown apart. Every sample starts from a
+fresh copy of the file (restoring it is not timed), and the samples of ours and git's
+alternate, one of each per round, the order rotating.
 """
 
 from __future__ import annotations
 
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
-from .report import row
+from .report import interleaved, median, row
 
 LINES = 100_000
 HUNKS = 1_000
-REPEAT = 5
+ROUNDS = 5
 CONTEXT = 3
 
 
@@ -49,15 +51,16 @@ def _git_diff(work: Path, original: str, expected: str) -> str:
     return "--- a/big.txt\n+++ b/big.txt\n" + hunks
 
 
-def _median_fresh(work: Path, original: str, fn) -> float:
-    samples = []
-    target = work / "big.txt"
-    for _ in range(REPEAT):
+def _fresh(target: Path, original: str, fn: Callable[[], object]) -> Callable[[], float]:
+    """A sample that restores `target` to `original` (not timed), then times `fn`."""
+
+    def sample() -> float:
         target.write_text(original)
         started = time.perf_counter()
         fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        return time.perf_counter() - started
+
+    return sample
 
 
 def run() -> None:
@@ -65,38 +68,35 @@ def run() -> None:
     from agent.tools.patch.parser import parse_patch
 
     original, patch, expected = _make_inputs()
+    if shutil.which("git") is None:
+        raise RuntimeError("git not found: the baseline (`git apply`) cannot run")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         ours, theirs = root / "ours", root / "git"
         ours.mkdir()
         theirs.mkdir()
-
-        ours_t = _median_fresh(ours, original, lambda: apply_hunks(parse_patch(patch), ours))
-        assert (ours / "big.txt").read_text() == expected
-        parse_t = statistics.median(_time(lambda: parse_patch(patch)) for _ in range(REPEAT))
-        hunks = parse_patch(patch)
-        (ours / "big.txt").write_text(original)
-        verify_t = statistics.median(_time(lambda: compute_changes(hunks, ours)) for _ in range(REPEAT))
-
-        if shutil.which("git") is None:
-            row("parse_patch + apply_hunks (+ write)", f"{ours_t * 1000:.1f} ms")
-            row("git apply", "git not found")
-            return
         (theirs / "d.patch").write_text(_git_diff(theirs, original, expected))
-        git_t = _median_fresh(theirs, original, lambda: subprocess.run(
-            ["git", "apply", "d.patch"], cwd=theirs, check=True, capture_output=True))
-        assert (theirs / "big.txt").read_text() == expected
-        start_t = statistics.median(_time(lambda: subprocess.run(["git", "--version"], capture_output=True))
-                                    for _ in range(REPEAT))
+        hunks = parse_patch(patch)
 
+        def git_apply() -> None:
+            subprocess.run(["git", "apply", "d.patch"], cwd=theirs, check=True, capture_output=True)
+
+        def our_apply() -> None:
+            apply_hunks(parse_patch(patch), ours)
+
+        for target, apply in [(ours / "big.txt", our_apply), (theirs / "big.txt", git_apply)]:
+            _fresh(target, original, apply)()
+            assert target.read_text() == expected, target
+        samples = interleaved({
+            "git": _fresh(theirs / "big.txt", original, git_apply),
+            "ours": _fresh(ours / "big.txt", original, our_apply),
+            "git start-up": lambda: subprocess.run(["git", "--version"], capture_output=True),
+            "parse": lambda: parse_patch(patch),
+            "verify": _fresh(ours / "big.txt", original, lambda: compute_changes(hunks, ours)),
+        }, ROUNDS)
+    git_t, ours_t, start_t, parse_t, verify_t = (median(samples[k]) for k in samples)
     row("git apply of the same diff (baseline)", f"{git_t * 1000:.1f} ms")
     row("  git start-up alone (git --version)", f"{start_t * 1000:.1f} ms")
     row("parse_patch + apply_hunks (+ write)", f"{ours_t * 1000:.1f} ms", ours_t / git_t)
     row("  of which parse_patch", f"{parse_t * 1000:.1f} ms")
     row("compute_changes (verified, with diff)", f"{verify_t * 1000:.1f} ms", verify_t / git_t)
-
-
-def _time(fn) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started

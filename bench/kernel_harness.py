@@ -65,6 +65,7 @@ class Kernel:
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
         self.iopub: list[tuple[float, dict[str, Any]]] = []  # (perf_counter at receipt, msg)
+        self._widget_log: dict[str, list[tuple[float, str, dict[str, Any], int]]] = {}
 
     def close(self) -> None:
         self.kc.stop_channels()
@@ -89,7 +90,9 @@ class Kernel:
                 msg = self.kc.get_iopub_msg(timeout=timeout if n == 0 else 0)
             except queue.Empty:
                 return n
-            self.iopub.append((time.perf_counter(), msg))
+            received = time.perf_counter()
+            self.iopub.append((received, msg))
+            self._log_widget_message(received, msg)
             n += 1
 
     def submit(self, code: str) -> str:
@@ -135,13 +138,32 @@ class Kernel:
 
     def states(self, comm_id: str) -> list[tuple[float, dict[str, Any]]]:
         """(receipt time, transcript state) of every state sync of one widget."""
-        out = []
-        for t, m in self.iopub:
-            if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id:
-                state = m["content"]["data"].get("state", {}).get("state")
-                if state is not None:
-                    out.append((t, state))
-        return out
+        return [(t, payload) for t, kind, payload, _ in self.widget_messages(comm_id) if kind == "state"]
+
+    def widget_messages(self, comm_id: str) -> list[tuple[float, str, dict[str, Any], int]]:
+        """(receipt time, kind, payload, bytes) of every comm_msg one %%agent widget sent:
+        kind "state" (a sync of the trait `state`: a whole transcript) or "patch" (a
+        transcript patch, an anywidget custom message). Bytes: the message's `data` as JSON."""
+        return self._widget_log.get(comm_id, [])
+
+    def _log_widget_message(self, t: float, msg: dict[str, Any]) -> None:
+        if msg["msg_type"] != "comm_msg":
+            return
+        data = msg["content"]["data"]
+        state = data.get("state", {}).get("state") if data.get("method") == "update" else None
+        custom = data.get("content") if data.get("method") == "custom" else None
+        if state is not None:
+            entry = (t, "state", state, len(json.dumps(data).encode()))
+        elif isinstance(custom, dict) and custom.get("type") == "transcript":
+            entry = (t, "patch", custom, len(json.dumps(data).encode()))
+        else:
+            return
+        self._widget_log.setdefault(msg["content"]["comm_id"], []).append(entry)
+
+    def turn_phase(self, comm_id: str) -> str | None:
+        """The turn's state in the widget's latest message (None before the first)."""
+        messages = self.widget_messages(comm_id)
+        return turn_state(messages[-1][2]) if messages else None
 
 
 def turn_state(state: dict[str, Any]) -> str | None:

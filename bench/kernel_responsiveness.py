@@ -1,11 +1,13 @@
-"""Kernel responsiveness: a trivial cell's round trip while the agent streams at full speed vs an idle kernel.
+"""Kernel responsiveness: a trivial cell's round trip while the agent streams (paced, and a burst at full speed) vs an idle kernel.
 
-A real kernel (jupyter_client) runs `%%agent` against the scripted server (own process),
-which streams a long reply (60,000 one-character deltas, no delay). While that turn runs,
-`1+1` cells are sent back to back and each execute_request -> execute_reply round trip is
-timed; only samples that start and end while the turn is still streaming count (turns are
-started again until there are enough). The baseline is the same `1+1` on the same kernel
-while it is idle, measured in the same run.
+A real kernel (jupyter_client) runs `%%agent` against the scripted server (own process).
+Two streams: paced, a realistic model (20,000 characters as 4,000 deltas, >= 1 ms apart,
+about 4 s), and a burst (60,000 one-character deltas, no delay: what a fast local server
+or a replayed stream produces). While a turn streams, `1+1` cells are sent back to back
+and each execute_request -> execute_reply round trip is timed; only samples that start
+and end while the turn is still streaming count. The baseline is the same `1+1` on the
+same kernel while it is idle. The three are interleaved: each round takes idle samples,
+then a paced turn's, then a burst turn's.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from .kernel_harness import Kernel, scripted_server, turn_state, write_home
+from .kernel_harness import Kernel, scripted_server, write_home
 from .report import row
 
-DELTAS = 60_000
-SAMPLES = 30
-MAX_TURNS = 6
+ROUNDS = 3
+PER_TURN = 15
+STREAMS = {
+    "paced": {"text": "p" * 20_000, "chunk_size": 5, "delay_per_event": 0.001},
+    "burst": {"text": "y" * 60_000, "chunk_size": 1},
+}
 
 
 def _p95(samples: list[float]) -> float:
@@ -29,36 +34,44 @@ def _p95(samples: list[float]) -> float:
 
 
 def _streaming(k: Kernel, comm_id: str) -> bool:
-    states = k.states(comm_id)
-    return not states or turn_state(states[-1][1]) in ("running", None)
+    return k.turn_phase(comm_id) in ("running", None)
 
 
-def _busy_samples(k: Kernel) -> tuple[list[float], int]:
+def _busy_samples(k: Kernel) -> list[float]:
+    """Round trips while one %%agent turn streams (the next reply in the server's script)."""
+    before = len(k.agent_comms())
+    k.reply(k.submit("%%agent\nstream the long answer"))
+    while len(k.agent_comms()) <= before:
+        k.drain(0.02)
+    comm_id = k.agent_comms()[-1]
+    while not k.widget_messages(comm_id):  # the first message: the turn is under way
+        k.drain(0.02)
     samples: list[float] = []
-    turns = 0
-    while len(samples) < SAMPLES and turns < MAX_TURNS:
-        before = len(k.agent_comms())
-        k.reply(k.submit("%%agent\nstream the long answer"))
-        turns += 1
-        while len(k.agent_comms()) <= before:
-            k.drain(0.02)
-        comm_id = k.agent_comms()[-1]
-        while not k.states(comm_id):  # the first sync: the turn is under way
-            k.drain(0.02)
-        while len(samples) < SAMPLES:
-            t = k.round_trip()
-            k.drain()
-            if not _streaming(k, comm_id):
-                break  # this sample may have overlapped the end of the stream: drop it
-            samples.append(t)
-        deadline = time.perf_counter() + 120
-        while _streaming(k, comm_id) and time.perf_counter() < deadline:
-            k.drain(0.05)
-    return samples, turns
+    while len(samples) < PER_TURN:
+        t = k.round_trip()
+        k.drain()
+        if not _streaming(k, comm_id):
+            break  # this sample may have overlapped the end of the stream: drop it
+        samples.append(t)
+    deadline = time.perf_counter() + 120
+    while _streaming(k, comm_id) and time.perf_counter() < deadline:
+        k.drain(0.05)
+    return samples
+
+
+def _report(name: str, samples: list[float], idle: list[float]) -> None:
+    if len(samples) < 5:
+        raise AssertionError(f"only {len(samples)} {name} samples fell inside the stream")
+    mi, mb = statistics.median(idle), statistics.median(samples)
+    row(f"1+1 while the agent streams, {name} (n={len(samples)})", f"{mb * 1000:.1f} ms", mb / mi)
+    row(f"  p95, {name}", f"{_p95(samples) * 1000:.1f} ms", _p95(samples) / _p95(idle))
+    row(f"  max, {name}", f"{max(samples) * 1000:.1f} ms")
 
 
 def run() -> None:
-    replies = [{"text": "warm", "chunk_size": 4}] + [{"text": "y" * DELTAS, "chunk_size": 1}] * MAX_TURNS
+    replies = [{"text": "warm", "chunk_size": 4}] + [STREAMS["paced"], STREAMS["burst"]] * ROUNDS
+    idle: list[float] = []
+    busy: dict[str, list[float]] = {"paced": [], "burst": []}
     with tempfile.TemporaryDirectory() as tmp_name, scripted_server(Path(tmp_name), replies) as url:
         tmp = Path(tmp_name)
         env = write_home(tmp / "home", url)
@@ -68,13 +81,11 @@ def run() -> None:
             k.run("%%agent\nwarm up")
             for _ in range(5):
                 k.round_trip()
-            idle = [k.round_trip() for _ in range(SAMPLES)]
-            busy, turns = _busy_samples(k)
-    if len(busy) < 5:
-        raise AssertionError(f"only {len(busy)} samples fell inside the stream")
-    mi, mb = statistics.median(idle), statistics.median(busy)
-    row(f"1+1 round trip, idle kernel (baseline, n={len(idle)})", f"{mi * 1000:.1f} ms")
+            for _ in range(ROUNDS):
+                idle += [k.round_trip() for _ in range(10)]
+                for name in ("paced", "burst"):
+                    busy[name] += _busy_samples(k)
+    row(f"1+1 round trip, idle kernel (baseline, n={len(idle)})", f"{statistics.median(idle) * 1000:.1f} ms")
     row("  p95, idle", f"{_p95(idle) * 1000:.1f} ms")
-    row(f"1+1 while the agent streams (n={len(busy)}, {turns} turns)", f"{mb * 1000:.1f} ms", mb / mi)
-    row("  p95, streaming", f"{_p95(busy) * 1000:.1f} ms", _p95(busy) / _p95(idle))
-    row("  max, streaming", f"{max(busy) * 1000:.1f} ms")
+    for name in ("paced", "burst"):
+        _report(name, busy[name], idle)

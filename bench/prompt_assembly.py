@@ -1,40 +1,37 @@
-"""Prompt assembly per turn as a session grows from 10 to 2,000 turns (linear, not quadratic).
+"""Request building vs json.dumps of the same body, as a session grows to 5,000 turns.
 
-Each turn of the synthetic history is 4 items: a user message, a function call, its
-output and an assistant message. At each size we time `session.build_prompt(ctx)` for
-one more request (median of repeats, GC paused) and report the time per request and per history
-item; the baseline is the 10-turn size. Building the prompt copies the history list
-(O(n)); normalisation is incremental, so the per-item cost must stay flat instead of
-growing with the history. The full normalisation pass that the incremental tracking
-skips is timed beside it for reference, and so is recording one new turn's items, which
-must take about the same time at every size.
+What is timed is a real request: the session assembles the prompt (normalised history,
+secrets redacted, tool specs) and the model client turns it into the bytes it POSTs
+(`client.request_content(prompt)`), once for the Responses wire and once for the Chat
+wire. Each timed request follows one more recorded turn (4 items: a user message, a
+function call, its output, an assistant message), as in a conversation. The baseline is
+`json.dumps(body).encode()` of the very same body, timed interleaved with it: each round
+records a turn, times the request, then json.dumps of what it sent (median of the rounds,
+cyclic GC paused); target: ratio <= 1.2 at every size. For reference, the
+body built without the per-item JSON cache (`build_*_body` + `json.dumps`, what every
+request cost before) is timed on the same bodies.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from .report import row
+from .report import median, row
 
-SIZES = (10, 100, 500, 1_000, 2_000)
-ITEMS_PER_TURN = 4
-REPEAT = 301
+SIZES = ((10, 41), (1_000, 25), (5_000, 11))
+"""(turns, timed requests): each timed request adds one turn."""
+WIRES = (("responses", "openai"), ("chat", "ollama"))
+TARGET = 1.2
 
 
 def _turn_items(n: int) -> list:
-    from agent.protocol.items import (
-        FunctionCall,
-        FunctionCallOutput,
-        Message,
-        OutputText,
-        user_text,
-    )
+    from agent.protocol.items import FunctionCall, FunctionCallOutput, Message, OutputText, user_text
 
     call_id = f"call_{n}"
     arguments = json.dumps({"command": ["bash", "-lc", f"ls -la src/module_{n}"]})
@@ -46,73 +43,79 @@ def _turn_items(n: int) -> list:
     ]
 
 
-def _session(work: Path):
-    from agent.client.scripted import ScriptedModelClient
+def _session(work: Path, provider: str) -> Any:
+    from agent.client.connect import connect
     from agent.core.config import CliOverrides, load_config
     from agent.core.session import Session
+
+    config = load_config(CliOverrides(cwd=str(work), model="gpt-5.1-codex", model_provider=provider),
+                         home=work / "home", env={})
+    client = connect(config.model_provider_id, config.model_provider, "bench-key", env={})
+    return Session(config, client)
+
+
+def _uncached_body(wire: str) -> Callable[[Any], bytes]:
+    from agent.client.chat import build_chat_body
+    from agent.client.responses import build_request_body
+
+    build = build_chat_body if wire == "chat" else build_request_body
+    return lambda prompt: json.dumps(build(prompt)).encode()
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _measure(session: Any, wire: str, turns: int, samples: int) -> dict[str, float]:
+    """Median seconds of: request building, json.dumps of its body, the uncached body."""
     from agent.core.task_context import TurnContext
 
-    config = load_config(CliOverrides(cwd=str(work), model="gpt-5.1-codex"), home=work / "home", env={})
-    session = Session(config, ScriptedModelClient())
-    ctx = TurnContext(turn_id="bench", cwd=work, approval_policy=config.approval_policy,
-                      sandbox_policy=config.sandbox_policy, model=config.model)
-    return session, ctx
-
-
-def _median_us(fn: Callable[[], object], repeat: int = REPEAT) -> float:
-    """Median microseconds per call, with the cyclic GC paused (as `timeit` does)."""
-    samples = []
+    config = session.config
+    ctx = TurnContext(turn_id="bench", cwd=Path(config.cwd), approval_policy=config.approval_policy,
+                      sandbox_policy=config.sandbox_policy, model=config.model, effort=config.model_reasoning_effort,
+                      summary=config.model_reasoning_summary)
+    client, uncached = session.client, _uncached_body(wire)
+    for n in range(turns):
+        session.history.record(_turn_items(n))
+    client.request_content(session.prompts.regular(ctx))  # warm: every item seen once
+    times: dict[str, list[float]] = {"build": [], "dumps": [], "uncached": []}
     gc.collect()
     gc.disable()
     try:
-        for _ in range(repeat):
-            started = time.perf_counter()
-            fn()
-            samples.append(time.perf_counter() - started)
+        for i in range(samples):
+            session.history.record(_turn_items(turns + i))
+            sent: list[bytes] = []
+            build = _timed(lambda: sent.append(client.request_content(session.prompts.regular(ctx))))
+            body = json.loads(sent[0])
+            prompt = session.prompts.regular(ctx)
+            dumps = _timed(lambda: json.dumps(body).encode())
+            times["build"].append(build)
+            times["dumps"].append(dumps)
+            times["uncached"].append(_timed(lambda: uncached(prompt)))
     finally:
         gc.enable()
-    return statistics.median(samples) * 1e6
-
-
-def _grow(session, turns: int) -> None:
-    for n in range(turns):
-        session.history.record(_turn_items(n))
-
-
-def _record_cost(session, turns: int) -> float:
-    """Median time to record one turn's 4 items (the history keeps growing a little)."""
-    batches = [_turn_items(turns + k) for k in range(REPEAT)]
-    it = iter(batches)
-    return _median_us(lambda: session.history.record(next(it)))
-
-
-def _measure(work: Path, turns: int) -> tuple[int, int, float, float, float]:
-    """(turns, items, build_prompt us, full normalisation us, record-one-turn us)."""
-    from agent.core.history import normalize
-
-    session, ctx = _session(work)
-    _grow(session, turns)
-    history = session.history.items
-    build = _median_us(lambda: session.build_prompt(ctx))
-    full = _median_us(lambda: normalize(history), repeat=51)
-    return turns, len(history), build, full, _record_cost(session, turns)
+    return {key: median(values) for key, values in times.items()}
 
 
 def run() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        results = [_measure(work, turns) for turns in SIZES]
-    _report(results)
-
-
-def _report(results: list[tuple[int, int, float, float, float]]) -> None:
-    _, base_items, base_build, _, base_record = results[0]
-    base_per_item = base_build / base_items
-    for turns, items, build, full, record in results:
-        row(f"build_prompt, {turns} turns ({items} items)", f"{build:.1f} us", build / base_build)
-        row("  per history item", f"{build / items * 1000:.1f} ns", (build / items) / base_per_item)
-        row("  full normalisation pass (skipped)", f"{full:.1f} us")
-        row("  record one turn (4 items)", f"{record:.1f} us", record / base_record)
-    first, last = results[0], results[-1]
-    marginal = (last[2] - first[2]) / (last[1] - first[1]) * 1000
-    row(f"marginal cost per item, {first[0]} -> {last[0]} turns", f"{marginal:.1f} ns")
+    failures = []
+    for wire, provider in WIRES:
+        for turns, samples in SIZES:
+            with tempfile.TemporaryDirectory() as tmp:
+                session = _session(Path(tmp), provider)
+                try:
+                    result = _measure(session, wire, turns, samples)
+                finally:
+                    asyncio.run(session.client.aclose())
+            ratio = result["build"] / result["dumps"]
+            label = f"{wire}, {turns:,} turns (+1 per request)"
+            row(label, f"{result['build'] * 1e3:.2f} ms", ratio, "json.dumps")
+            row("  json.dumps(body).encode()", f"{result['dumps'] * 1e3:.2f} ms")
+            row("  uncached body (model_dump per item)", f"{result['uncached'] * 1e3:.2f} ms",
+                result["uncached"] / result["dumps"], "json.dumps")
+            if ratio > TARGET:
+                failures.append(f"{label}: x{ratio:.2f}")
+    print(f"   target: request building <= x{TARGET} of json.dumps at every size: "
+          + ("met" if not failures else "MISSED (" + "; ".join(failures) + ")"))

@@ -1,42 +1,58 @@
-"""Streaming overhead: a 20,000-delta response through client + session vs httpx alone.
+"""Streaming overhead: a 20,000-delta response through client + session vs a minimal real client.
 
-Both read the same Responses SSE stream from the project's scripted server, run in its own
-process on loopback (so it does not share the GIL with the measured client).
-The baseline only reads lines with httpx; the pipeline decodes SSE, parses every event,
-runs the turn loop and delivers every `agent_message_delta` event to a subscriber.
+All variants read the same Responses SSE stream (one delta per character) from the
+project's scripted server, run in its own process on loopback (so it does not share the
+GIL with the measured client), one sample of each per round, the order rotating:
+
+* lines only (floor): httpx reads the body line by line and parses nothing;
+* minimal real client (baseline): httpx + httpx-sse + `json.loads` of every event, the
+  least a client that understands the stream must do;
+* the pipeline: our client decodes SSE and parses every event, the turn loop runs, and
+  every `agent_message_delta` event is delivered to a subscriber.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
+from httpx_sse import aconnect_sse
 
-from .report import row
+from .kernel_harness import scripted_server
+from .report import interleaved, median, row
 
 DELTAS = 20_000
-REPEAT = 5
+ROUNDS = 5
+BODY = {"model": "m", "input": []}
 
 
-async def _httpx_alone(url: str) -> float:
+async def _lines_only(url: str) -> float:
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=60) as http:
-        async with http.stream("POST", f"{url}/responses", json={"model": "m", "input": []}) as response:
+        async with http.stream("POST", f"{url}/responses", json=BODY) as response:
             async for _ in response.aiter_lines():
                 pass
     return time.perf_counter() - started
 
 
-async def _pipeline(url: str, home: Path) -> tuple[float, int]:
+async def _minimal_client(url: str) -> float:
+    started = time.perf_counter()
+    deltas = 0
+    async with httpx.AsyncClient(timeout=60) as http:
+        async with aconnect_sse(http, "POST", f"{url}/responses", json=BODY) as source:
+            async for sse in source.aiter_sse():
+                if json.loads(sse.data).get("type") == "response.output_text.delta":
+                    deltas += 1
+    elapsed = time.perf_counter() - started
+    assert deltas == DELTAS, deltas
+    return elapsed
+
+
+async def _pipeline(url: str, home: Path) -> float:
     from agent.core.config import CliOverrides, load_config
     from agent.core.factory import open_session
     from agent.protocol import ops
@@ -54,7 +70,8 @@ async def _pipeline(url: str, home: Path) -> tuple[float, int]:
             break
     elapsed = time.perf_counter() - started
     await session.shutdown()
-    return elapsed, deltas
+    assert deltas == DELTAS, deltas
+    return elapsed
 
 
 def _write_config(home: Path, url: str) -> None:
@@ -65,31 +82,19 @@ def _write_config(home: Path, url: str) -> None:
     )
 
 
-@contextmanager
-def _server(tmp: Path, replies: int) -> Iterator[str]:
-    script = tmp / "script.json"
-    script.write_text(json.dumps([{"text": "x" * DELTAS, "chunk_size": 1}] * replies))
-    proc = subprocess.Popen([sys.executable, "-m", "tests.scripted_server", "--script", str(script)],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        yield line.split(" on ", 1)[1].split(" ", 1)[0]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def run() -> None:
-    with tempfile.TemporaryDirectory() as tmp, _server(Path(tmp), 2 * REPEAT) as url:
+    replies = [{"text": "x" * DELTAS, "chunk_size": 1}] * (3 * ROUNDS)
+    with tempfile.TemporaryDirectory() as tmp, scripted_server(Path(tmp), replies) as url:
         home = Path(tmp) / "home"
         _write_config(home, url)
-        base, full = [], []
-        for _ in range(REPEAT):
-            base.append(asyncio.run(_httpx_alone(url)))
-            elapsed, deltas = asyncio.run(_pipeline(url, home))
-            assert deltas == DELTAS, deltas
-            full.append(elapsed)
-    b, f = statistics.median(base), statistics.median(full)
-    row(f"httpx alone, {DELTAS} deltas (baseline)", f"{b * 1000:.0f} ms")
-    row("client + session + subscriber", f"{f * 1000:.0f} ms", f / b)
-    row("per delta, pipeline", f"{f / DELTAS * 1e6:.1f} us")
+        samples = interleaved({
+            "lines": lambda: asyncio.run(_lines_only(url)),
+            "minimal": lambda: asyncio.run(_minimal_client(url)),
+            "pipeline": lambda: asyncio.run(_pipeline(url, home)),
+        }, ROUNDS)
+    lines, minimal, full = (median(samples[k]) for k in ("lines", "minimal", "pipeline"))
+    row(f"httpx lines only, {DELTAS} deltas (floor)", f"{lines * 1000:.0f} ms")
+    row("httpx + httpx-sse + json.loads (baseline)", f"{minimal * 1000:.0f} ms", minimal / lines, "floor")
+    row("client + session + subscriber", f"{full * 1000:.0f} ms", full / minimal)
+    row("  the same, vs lines only", "", full / lines, "floor")
+    row("per delta: pipeline / minimal client", f"{full / DELTAS * 1e6:.1f} / {minimal / DELTAS * 1e6:.1f} us")

@@ -1,13 +1,13 @@
-"""Widget streaming: a 20,000-delta response through a real kernel to the %%agent widget vs httpx alone.
+"""Widget streaming: long answers through a real kernel to the %%agent widget: bytes sent per answer, and time vs httpx alone.
 
-The same Responses SSE stream (20,000 one-character deltas, no delay) comes from the
-project's scripted server in its own process. The baseline reads it with httpx alone in
-this process. The pipeline is a real kernel (jupyter_client): from sending the `%%agent`
-cell to receiving, on iopub, the widget's last state sync, the one with the whole text and
-status `done`; this includes client, session, transcript, widget coalescing, comm
-serialisation and ZMQ. A warm-up turn runs first, so session creation is not counted.
-"Syncs" are the widget's `comm_msg` state updates: coalescing keeps them at <= ~30/s
-however fast the deltas come.
+The same Responses SSE stream (one-character deltas, no delay) comes from the project's
+scripted server in its own process. A real kernel (jupyter_client) runs `%%agent`; the
+client records every message the widget sends on its comm (state syncs and transcript
+patches) until the turn's final state (status `done`, the whole text). Bytes are each
+message's `data` as JSON. An answer of 20,000 and one of 40,000 characters are sent, so
+the bytes' growth shows (linear: x2; resending the whole text on each sync: ~x4). The
+time baseline reads the same stream with httpx alone in this process. A warm-up turn runs
+first, so session creation is not counted.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import httpx
 from .kernel_harness import Kernel, agent_text, scripted_server, turn_state, write_home
 from .report import row
 
-DELTAS = 20_000
-REPEAT = 3
+SIZES = (20_000, 40_000)
+REPEAT = 2
 
 
 async def _httpx_alone(url: str) -> float:
@@ -36,8 +36,8 @@ async def _httpx_alone(url: str) -> float:
     return time.perf_counter() - started
 
 
-def _widget_turn(k: Kernel, expected: str, timeout: float = 120.0) -> tuple[float, int, float]:
-    """One %%agent turn: (seconds to the final sync, number of syncs, syncs per second)."""
+def _widget_turn(k: Kernel, expected: str, timeout: float = 120.0) -> tuple[float, int, int]:
+    """One %%agent turn: (seconds to the final state, messages the widget sent, their bytes)."""
     before = len(k.agent_comms())
     started = time.perf_counter()
     k.reply(k.submit("%%agent\nstream the long answer"))
@@ -47,21 +47,22 @@ def _widget_turn(k: Kernel, expected: str, timeout: float = 120.0) -> tuple[floa
         comms = k.agent_comms()
         if len(comms) <= before:
             continue
-        states = k.states(comms[-1])
+        messages = k.widget_messages(comms[-1])
+        states = [(t, payload) for t, kind, payload, _ in messages if kind == "state"]
         if states and turn_state(states[-1][1]) == "done":
             final_t, final = states[-1]
             if agent_text(final) != expected:
                 raise AssertionError(f"widget text has {len(agent_text(final))} chars, wanted {len(expected)}")
-            span = final_t - states[0][0]
-            return final_t - started, len(states), (len(states) / span if span > 0 else float("nan"))
+            return final_t - started, len(messages), sum(size for *_, size in messages)
     raise TimeoutError("the widget never reached status done")
 
 
 def run() -> None:
-    text = "x" * DELTAS
     replies = [{"text": "warm", "chunk_size": 4}]
     for _ in range(REPEAT):
-        replies += [{"text": text, "chunk_size": 1}, {"text": text, "chunk_size": 1}]  # widget, then httpx
+        for size in SIZES:
+            replies += [{"text": "x" * size, "chunk_size": 1}, {"text": "x" * size, "chunk_size": 1}]  # widget, httpx
+    results: dict[int, list[tuple[float, int, int, float]]] = {size: [] for size in SIZES}
     with tempfile.TemporaryDirectory() as tmp_name, scripted_server(Path(tmp_name), replies) as url:
         tmp = Path(tmp_name)
         env = write_home(tmp / "home", url)
@@ -69,15 +70,18 @@ def run() -> None:
         with Kernel(tmp / "work", env) as k:
             k.run("%load_ext agent")
             _widget_turn(k, "warm")
-            base, full, syncs, rates = [], [], [], []
             for _ in range(REPEAT):
-                elapsed, count, rate = _widget_turn(k, text)
-                full.append(elapsed)
-                syncs.append(count)
-                rates.append(rate)
-                base.append(asyncio.run(_httpx_alone(url)))
-    b, f = statistics.median(base), statistics.median(full)
-    row(f"httpx alone, {DELTAS} deltas (baseline)", f"{b * 1000:.0f} ms")
-    row("kernel: %%agent cell -> final widget state", f"{f * 1000:.0f} ms", f / b)
-    row("widget state syncs per turn (median)", f"{statistics.median(syncs):.0f}")
-    row("widget syncs per second (max of runs)", f"{max(rates):.1f}/s")
+                for size in SIZES:
+                    elapsed, count, size_bytes = _widget_turn(k, "x" * size)
+                    results[size].append((elapsed, count, size_bytes, asyncio.run(_httpx_alone(url))))
+    for size in SIZES:
+        runs = results[size]
+        sent = statistics.median(r[2] for r in runs)
+        row(f"{size} chars: bytes sent to the widget (median)", f"{sent / 1e6:.3f} MB")
+        row("  bytes per character of the answer", f"x{sent / size:.2f}")
+        row("  messages (state syncs + patches)", f"{statistics.median(r[1] for r in runs):.0f}")
+        base, full = statistics.median(r[3] for r in runs), statistics.median(r[0] for r in runs)
+        row("  httpx alone (baseline)", f"{base * 1000:.0f} ms")
+        row("  kernel: %%agent cell -> final widget state", f"{full * 1000:.0f} ms", full / base)
+    small, large = (statistics.median(r[2] for r in results[s]) for s in SIZES)
+    row(f"bytes growth {SIZES[0]} -> {SIZES[1]} chars (linear: x2)", f"x{large / small:.2f}")

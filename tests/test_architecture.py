@@ -9,20 +9,34 @@ from pathlib import Path
 
 import jsonschema
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "labextension" / "schema" / "protocol.schema.json"
 
 
 def test_import_linter_contracts_hold():
+    """Every contract in pyproject.toml (layers; front ends through agent.core.api and
+    agent.protocol only, save the two documented standalone commands; a pure protocol;
+    exec, tools and client with only their own dependencies) is checked and kept."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 3 kept, 0 broken." in result.stdout
+    assert f"Contracts: {len(contracts)} kept, 0 broken." in result.stdout
+    front_ends = next(c for c in contracts if c.get("source_modules") == ["agent.frontends"])
+    assert "agent.core" in front_ends["forbidden_modules"]
+    exceptions = [i for i in front_ends["ignore_imports"] if not i.endswith("-> agent.core.api")]
+    assert exceptions == ["agent.frontends.cli.apply_patch_cmd -> agent.tools.patch",
+                          "agent.frontends.cli.sandbox_cmd -> agent.exec.**"]
 
 
 def test_import_agent_is_cheap():
     code = (
-        "import sys, agent; heavy = {'httpx', 'httpx_sse', 'pydantic', 'IPython', 'ipykernel', 'anyio'};"
+        "import sys, agent, agent.core.api; heavy = {'httpx', 'httpx_sse', 'pydantic', 'IPython', 'ipykernel', 'anyio'};"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True)
@@ -62,7 +76,7 @@ def test_schema_validates_real_events_and_submissions():
 def test_public_names_are_sorted_and_exist():
     import importlib
 
-    for name in ["agent", "agent.protocol", "agent.tools", "agent.client"]:
+    for name in ["agent", "agent.protocol", "agent.tools", "agent.client", "agent.core.api"]:
         module = importlib.import_module(name)
         exported = list(module.__all__)
         assert exported == sorted(exported), name
@@ -79,3 +93,16 @@ def test_protocol_round_trips_through_json():
     assert op_adapter.validate_json(json.dumps(op.model_dump(mode="json"))) == op
     event = ev.Event(id="3", msg=ev.TurnAborted(reason="interrupted"))
     assert event_adapter.validate_json(event.model_dump_json()) == event
+
+
+def test_load_ext_is_cheap():
+    """`%load_ext agent` registers magics and comm targets only: no models, no HTTP, no widget."""
+    code = (
+        "import sys; from IPython.core.interactiveshell import InteractiveShell;"
+        "ip = InteractiveShell.instance(); ip.run_line_magic('load_ext', 'agent');"
+        "assert 'AgentMagics' in ip.magics_manager.registry;"
+        "heavy = {'httpx', 'httpx_sse', 'pydantic', 'anyio', 'anywidget', 'ipywidgets'};"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

@@ -2,7 +2,7 @@
 //
 // 1. `%load_ext agent` runs silently (no cell, no history, no output) unless the kernel
 //    already has the panel's comm targets; a user expression confirms it.
-// 2. Two comms (notes §7.5): `agent.panel.events` (the kernel publishes on it) and
+// 2. Two comms: `agent.panel.events` (the kernel publishes on it) and
 //    `agent.panel.commands` (only the panel sends on it, so ipykernel keeps routing it to
 //    the panel's subshell and clicks do not wait behind a busy cell). With JupyterLab's
 //    default `commsOverSubshells: perCommTarget` each comm gets its own subshell; we must

@@ -1,26 +1,18 @@
 // The panel's model: kernel messages in, view state out; user actions out as commands.
 //
-// The transcript itself is reduced in the kernel (agent/frontends/transcript.py, the same
-// reducer the cell widget shows) and arrives as patches: the model only merges them by
-// block id and rev. It adds what is local to the panel: the connection state, decisions
-// and a stop sent but not yet confirmed (so buttons disable at once), notices, the list of
-// recorded sessions, and the notebook edits waiting for Accept / Reject.
+// The transcript itself is reduced in the kernel (agent/frontends/transcript/reducer.py, the
+// same reducer the cell widget shows) and arrives as patches, applied by the TranscriptModel
+// the cell widget uses too (it also remembers decisions and a stop sent but not yet
+// confirmed, so buttons disable at once). The panel adds what is local to it: the
+// connection state, notices, the list of recorded sessions, and the notebook edits waiting
+// for Accept / Reject.
 //
 // No JupyterLab imports: the kernel link is an `ITransport`, so jest can drive the model.
 
-import type {
-  ApprovalBlock,
-  NotebookEditRequest,
-  PanelCommandMessage,
-  PanelEventMessage,
-  PanelStatus,
-  SessionSummary,
-  TranscriptPatch,
-  TranscriptStatus
-} from './protocol';
+import type { NotebookEditRequest, PanelCommandMessage, PanelEventMessage, PanelStatus, SessionSummary, TranscriptStatus } from './protocol';
+import { TranscriptModel, type Decision, type TranscriptBlock } from './transcript/model';
 
-export type TranscriptBlock = TranscriptPatch['blocks'][number];
-export type Decision = ApprovalBlock['options'][number];
+export type { Decision, TranscriptBlock };
 export type ApprovalPolicy = PanelStatus['approval_policy'];
 
 export interface ITransport {
@@ -46,7 +38,6 @@ export interface IPendingEdit {
   busy: boolean;
 }
 
-export const ACTIVE_STATES = new Set<TranscriptStatus['state']>(['running', 'waiting_for_approval']);
 const MAX_NOTICES = 5;
 
 export interface IViewState {
@@ -54,6 +45,8 @@ export interface IViewState {
   connectionMessage: string;
   status: PanelStatus | null;
   sessionId: string | null;
+  /** The transcript shown (render it with a TranscriptView: only changed blocks redraw). */
+  transcript: TranscriptModel;
   blocks: readonly TranscriptBlock[];
   turnDiff: string | null;
   turn: TranscriptStatus | null;
@@ -88,20 +81,20 @@ export class PanelModel {
   }
 
   state(): IViewState {
-    const turn = this._turn;
-    const active = turn !== null && ACTIVE_STATES.has(turn.state);
+    const t = this._transcript;
     return {
       connection: this._connection,
       connectionMessage: this._connectionMessage,
       status: this._status,
-      sessionId: this._sessionId,
-      blocks: this._order.map(id => this._blocks.get(id)).filter((b): b is TranscriptBlock => b !== undefined),
-      turnDiff: this._turnDiff,
-      turn,
-      active,
-      stopping: active && (this._stopSent || (turn?.stopping ?? false)),
+      sessionId: t.sessionId,
+      transcript: t,
+      blocks: t.blocks(),
+      turnDiff: t.turnDiff,
+      turn: t.status,
+      active: t.active,
+      stopping: t.stopping,
       canSend: this._connection === 'ready',
-      sentDecisions: this._sentDecisions,
+      sentDecisions: t.sentDecisions,
       notices: this._notices,
       sessions: this._sessions,
       edits: this._edits
@@ -127,7 +120,9 @@ export class PanelModel {
         this._connectionMessage = '';
         break;
       case 'transcript':
-        this._applyPatch(message);
+        if (!this._transcript.apply(message)) {
+          return;
+        }
         break;
       case 'sessions':
         this._sessions = message.sessions;
@@ -150,41 +145,6 @@ export class PanelModel {
     this._changed();
   }
 
-  private _applyPatch(patch: TranscriptPatch): void {
-    if (patch.reset) {
-      this._blocks.clear();
-      this._sentDecisions = new Map();
-      this._stopSent = false;
-    }
-    for (const block of patch.blocks) {
-      this._blocks.set(block.id, block);
-      if (block.kind === 'approval' && block.status !== 'pending') {
-        this._forgetDecision(block.call_id);
-      }
-    }
-    this._order = patch.order;
-    const keep = new Set(patch.order);
-    for (const id of [...this._blocks.keys()]) {
-      if (!keep.has(id)) {
-        this._blocks.delete(id);
-      }
-    }
-    this._sessionId = patch.session_id;
-    this._turnDiff = patch.turn_diff;
-    this._turn = patch.status;
-    if (!ACTIVE_STATES.has(patch.status.state)) {
-      this._stopSent = false;
-    }
-  }
-
-  private _forgetDecision(callId: string): void {
-    if (this._sentDecisions.has(callId)) {
-      const next = new Map(this._sentDecisions);
-      next.delete(callId);
-      this._sentDecisions = next;
-    }
-  }
-
   // --- user actions ------------------------------------------------------------------------
 
   /** Send a prompt; false when it was not sent (blank, or not connected). */
@@ -197,28 +157,20 @@ export class PanelModel {
 
   /** Decide a pending approval once; false if it is not pending here or already sent. */
   decide(callId: string, decision: Decision): boolean {
-    const block = this._approval(callId);
-    if (block === null || block.status !== 'pending' || this._sentDecisions.has(callId) || !block.options.includes(decision)) {
+    if (this._transport === null || !this._transcript.markDecisionSent(callId, decision)) {
       return false;
     }
-    if (!this._send({ type: 'decision', call_id: callId, decision })) {
-      return false;
-    }
-    this._sentDecisions = new Map(this._sentDecisions).set(callId, decision);
+    this._send({ type: 'decision', call_id: callId, decision });
     this._changed();
     return true;
   }
 
   /** Ask the kernel to stop the running turn (once per turn). */
   stop(): boolean {
-    const s = this.state();
-    if (!s.active || s.stopping) {
+    if (this._transport === null || !this._transcript.markStopSent()) {
       return false;
     }
-    if (!this._send({ type: 'interrupt' })) {
-      return false;
-    }
-    this._stopSent = true;
+    this._send({ type: 'interrupt' });
     this._changed();
     return true;
   }
@@ -282,15 +234,6 @@ export class PanelModel {
     return this._send({ type: 'hello', protocol_version: 1 });
   }
 
-  private _approval(callId: string): ApprovalBlock | null {
-    for (const block of this._blocks.values()) {
-      if (block.kind === 'approval' && block.call_id === callId && block.status === 'pending') {
-        return block;
-      }
-    }
-    return null;
-  }
-
   private _send(command: PanelCommandMessage): boolean {
     if (this._transport === null) {
       return false;
@@ -312,13 +255,7 @@ export class PanelModel {
   private _connection: ConnectionState = 'idle';
   private _connectionMessage = '';
   private _status: PanelStatus | null = null;
-  private _sessionId: string | null = null;
-  private _blocks = new Map<string, TranscriptBlock>();
-  private _order: string[] = [];
-  private _turnDiff: string | null = null;
-  private _turn: TranscriptStatus | null = null;
-  private _stopSent = false;
-  private _sentDecisions: Map<string, Decision> = new Map();
+  private _transcript = new TranscriptModel();
   private _notices: INotice[] = [];
   private _noticeId = 0;
   private _sessions: SessionSummary[] | null = null;

@@ -6,7 +6,7 @@ import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import type { ICellModel } from '@jupyterlab/cells';
 
 import type { NotebookEditRequest } from './protocol';
-import { lineDiff } from './render';
+import { lineDiff } from './line_diff';
 
 export interface IEditPreview {
   /** What the user is asked to accept, e.g. "Replace cell 3". */

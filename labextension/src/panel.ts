@@ -1,6 +1,7 @@
 // The side panel widget: follows the active notebook, one kernel link + model per notebook
 // (switching notebooks switches the session shown), and wires the view's callbacks to the
-// model, the kernel and the live notebook.
+// model, the kernel and the live notebook. Redraws are coalesced: at most one per animation
+// frame, however many kernel messages arrive.
 
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
@@ -10,6 +11,7 @@ import { KernelLink } from './connection';
 import { PanelModel } from './model';
 import { applyEdit, insertCode, previewEdit, replaceActiveCell } from './notebook_edit';
 import type { NotebookEditRequest } from './protocol';
+import { FrameScheduler } from './transcript/frame';
 import { PanelView } from './view';
 
 export const PANEL_ID = 'jp-agent-panel';
@@ -58,9 +60,10 @@ export class AgentPanel extends Widget {
       ]
     });
     this.node.appendChild(this._view.node);
+    this._frame = new FrameScheduler(() => this._draw());
     this._idle.onChange(() => this._render());
     tracker.currentChanged.connect(this._onCurrentChanged, this);
-    this._render();
+    this._frame.flush();
   }
 
   /** The notebook whose session is shown (null: none). */
@@ -81,6 +84,7 @@ export class AgentPanel extends Widget {
       binding.link.dispose();
     }
     this._bindings.clear();
+    this._frame.dispose();
     this._view.dispose();
     super.dispose();
   }
@@ -111,7 +115,7 @@ export class AgentPanel extends Widget {
       this._unsubscribe = this._binding.model.onChange(() => this._render());
       void this._binding.link.connect();
     }
-    this._render();
+    this._frame.flush();
   }
 
   private _bindingFor(notebook: NotebookPanel): IBinding {
@@ -133,6 +137,10 @@ export class AgentPanel extends Widget {
   }
 
   private _render(): void {
+    this._frame.request();
+  }
+
+  private _draw(): void {
     const state = this._model.state();
     this.title.label = state.active ? 'Agent \u25CF' : 'Agent';
     this._view.update(state);
@@ -169,6 +177,7 @@ export class AgentPanel extends Widget {
 
   private _idle: PanelModel;
   private _view: PanelView;
+  private _frame: FrameScheduler;
   private _binding: IBinding | null = null;
   private _bindings = new Map<NotebookPanel, IBinding>();
   private _unsubscribe: (() => void) | null = null;

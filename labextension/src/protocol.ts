@@ -770,7 +770,10 @@ export interface PanelStatus {
  * id; each entry of `appends` extends the `text` of a block already held (streamed
  * answers and reasoning grow this way, so the bytes sent stay linear in the text);
  * `order` then lists every block id, in display order. `turn_diff` is `None` when it is
- * unchanged since the last patch (after a reset: when there is none).
+ * unchanged since the last patch (after a reset: when there is none), `""` when it went
+ * away. `status` is `None` when it is unchanged since the last patch except for the clock
+ * (`now`, `elapsed_s`: a front end ticks the elapsed time itself); a reset always has it.
+ * So a patch costs the new text plus a constant per changed block, not a status each.
  */
 export interface TranscriptPatch {
   appends?: TextAppend[];
@@ -791,16 +794,18 @@ export interface TranscriptPatch {
   reset: boolean;
   seq: number;
   session_id: string | null;
-  status: TranscriptStatus;
+  status: TranscriptStatus | null;
   turn_diff: string | null;
   type: 'transcript';
 }
 /**
- * `block.text += text` on the block `id`, whose `rev` becomes `rev`.
+ * `block.text += text` on the block `id` (an agent or reasoning block), whose `rev`
+ * becomes `rev` and `streaming` becomes `streaming` (the end of a stream is an append too).
  */
 export interface TextAppend {
   id: string;
   rev: number;
+  streaming: boolean;
   text: string;
 }
 export interface UserBlock {

@@ -4,10 +4,10 @@
 
 import type { NotebookEditRequest } from './protocol';
 import type { ApprovalPolicy, Decision, IPendingEdit, IViewState } from './model';
-import { ACTIVE_STATES } from './model';
-import { details, codePre, h, keepScroll, renderBlock, type ICodeAction, type IRenderContext } from './blocks';
-import { escapeHtml, fmtMs } from './render';
 import type { IEditPreview } from './notebook_edit';
+import type { ICodeAction } from './transcript/blocks';
+import { h } from './transcript/dom';
+import { TranscriptView } from './transcript/view';
 
 export interface IViewCallbacks {
   send(text: string): boolean;
@@ -25,15 +25,6 @@ export interface IViewCallbacks {
   rejectEdit(request: NotebookEditRequest, reason: string): void;
   codeActions: ICodeAction[];
 }
-
-const STATE_LABELS: Record<string, string> = {
-  idle: 'Ready',
-  running: 'Running',
-  waiting_for_approval: 'Waiting for approval',
-  done: 'Done',
-  aborted: 'Aborted',
-  error: 'Failed'
-};
 
 export class PanelView {
   readonly node: HTMLElement;
@@ -61,12 +52,14 @@ export class PanelView {
     this._sessions = h('div', { class: 'jp-agent-panel-sessions' });
     this._connection = h('div', { class: 'jp-agent-panel-connection' });
     this._notices = h('div', { class: 'jp-agent-panel-notices' });
-    this._list = h('div', { class: 'jp-agent-blocks' });
-    this._diff = h('div', { class: 'jp-agent-turn-diff' });
+    this._transcript = new TranscriptView({
+      decide: (callId, decision) => this.cb.decide(callId, decision),
+      codeActions: cb.codeActions,
+      statusClass: 'jp-agent-panel-turn'
+    });
     this._empty = h('div', { class: 'jp-agent-panel-empty' }, 'Ask the agent to do something in this notebook\u2019s folder.');
-    this._scroll = h('div', { class: 'jp-agent-panel-scroll' }, this._empty, h('div', { class: 'jp-agent-view' }, this._list, this._diff));
+    this._scroll = h('div', { class: 'jp-agent-panel-scroll' }, this._empty, h('div', { class: 'jp-agent-view' }, this._transcript.blocks, this._transcript.diff));
     this._edits = h('div', { class: 'jp-agent-panel-edits' });
-    this._turn = h('div', { class: 'jp-agent-panel-turn' });
     this._input = h('textarea', {
       class: 'jp-agent-panel-input',
       rows: 3,
@@ -93,17 +86,11 @@ export class PanelView {
     const footer = h(
       'div',
       { class: 'jp-agent-panel-footer' },
-      this._turn,
+      this._transcript.status,
       h('div', { class: 'jp-agent-panel-compose' }, this._input, h('div', { class: 'jp-agent-panel-actions' }, this._sendBtn, this._stopBtn))
     );
     this.node = h('div', { class: 'jp-agent-panel-body' }, header, this._connection, this._notices, this._scroll, this._edits, footer);
-    this._ctx = {
-      open: new Map(),
-      sentDecisions: new Map(),
-      decide: (callId, decision) => this.cb.decide(callId, decision),
-      codeActions: cb.codeActions
-    };
-    this._timer = window.setInterval(() => this._tick(), 500);
+    this._timer = window.setInterval(() => this._transcript.tick(), 500);
   }
 
   dispose(): void {
@@ -112,10 +99,7 @@ export class PanelView {
 
   /** Forget per-transcript UI state (a different notebook / session is shown). */
   reset(): void {
-    this._drawn.clear();
-    this._list.replaceChildren();
-    this._ctx.open = new Map();
-    this._lastDiff = undefined;
+    this._transcript.reset();
     this._editKey = '';
   }
 
@@ -124,8 +108,6 @@ export class PanelView {
   }
 
   update(state: IViewState): void {
-    this._state = state;
-    this._ctx.sentDecisions = state.sentDecisions;
     this._renderHeader(state);
     this._renderConnection(state);
     this._renderNotices(state);
@@ -220,40 +202,8 @@ export class PanelView {
 
   private _renderBlocks(s: IViewState): void {
     const stick = this._scroll.scrollHeight - this._scroll.scrollTop - this._scroll.clientHeight < 24;
-    const seen = new Set<string>();
-    let prev: HTMLElement | null = null;
-    for (const b of s.blocks) {
-      seen.add(b.id);
-      const sent = b.kind === 'approval' ? s.sentDecisions.get(b.call_id) ?? '' : '';
-      const key = `${b.rev}|${sent}`;
-      let entry = this._drawn.get(b.id);
-      if (!entry || entry.key !== key) {
-        const node = renderBlock(b, this._ctx);
-        const old = entry ? entry.node : null;
-        entry = { key, node };
-        this._drawn.set(b.id, entry);
-        keepScroll(old, node);
-      }
-      const expected: ChildNode | null = prev !== null ? prev.nextSibling : this._list.firstChild;
-      if (expected !== entry.node) {
-        this._list.insertBefore(entry.node, expected);
-        keepScroll(null, entry.node);
-      }
-      prev = entry.node;
-    }
-    for (const [id, entry] of this._drawn) {
-      if (!seen.has(id)) {
-        entry.node.remove();
-        this._drawn.delete(id);
-      }
-    }
+    this._transcript.update(s.transcript);
     this._empty.hidden = s.blocks.length > 0 || s.connection !== 'ready';
-    if (s.turnDiff !== this._lastDiff) {
-      this._lastDiff = s.turnDiff;
-      this._diff.replaceChildren(
-        ...(s.turnDiff ? [details(this._ctx, 'turn-diff', false, 'Changes in this turn', codePre(s.turnDiff, 'diff', 'turn-diff'))] : [])
-      );
-    }
     if (stick) {
       this._scroll.scrollTop = this._scroll.scrollHeight;
     }
@@ -307,33 +257,10 @@ export class PanelView {
   }
 
   private _renderFooter(s: IViewState): void {
-    const t = s.turn;
-    const state = t?.state ?? 'idle';
-    const label = (STATE_LABELS[state] || state) + (t?.reason ? ` (${t.reason})` : '');
-    const items: (HTMLElement | null)[] = [
-      h('span', { class: `jp-agent-state jp-agent-state-${state}` }, s.active ? h('span', { class: 'jp-agent-spinner' }) : null, label),
-      h('span', { class: 'jp-agent-elapsed' }),
-      t && t.tokens_used ? h('span', {}, `${Number(t.tokens_used).toLocaleString()} tokens`) : null,
-      t && t.context_left_percent !== null ? h('span', { class: 'jp-agent-panel-context' }, `${t.context_left_percent}% context left`) : null
-    ];
-    this._turn.replaceChildren(...items.filter((x): x is HTMLElement => x !== null));
-    this._offset = t ? Date.now() / 1000 - t.now : 0; // browser clock minus the kernel's
     this._stopBtn.hidden = !s.active;
     this._stopBtn.disabled = s.stopping;
     this._stopBtn.textContent = s.stopping ? 'Stopping\u2026' : 'Stop';
     this._sendBtn.disabled = this._input.disabled = !s.canSend;
-    this._tick();
-  }
-
-  private _tick(): void {
-    const t = this._state?.turn;
-    const el = this._turn.querySelector('.jp-agent-elapsed');
-    if (!t || !el) {
-      return;
-    }
-    const active = ACTIVE_STATES.has(t.state);
-    const elapsed = active ? Date.now() / 1000 - this._offset - t.started_at : t.state === 'idle' ? null : t.elapsed_s;
-    el.textContent = elapsed !== null ? fmtMs(Math.max(0, Math.round(elapsed * 1000))) : '';
   }
 
   private _onKey(e: KeyboardEvent): void {
@@ -350,12 +277,8 @@ export class PanelView {
     }
   }
 
-  private _ctx: IRenderContext;
-  private _state: IViewState | null = null;
-  private _drawn = new Map<string, { key: string; node: HTMLElement }>();
-  private _lastDiff: string | null | undefined = undefined;
+  private _transcript: TranscriptView;
   private _editKey = '';
-  private _offset = 0;
   private _timer: number;
   private _model: HTMLInputElement;
   private _approval: HTMLSelectElement;
@@ -363,12 +286,9 @@ export class PanelView {
   private _sessions: HTMLElement;
   private _connection: HTMLElement;
   private _notices: HTMLElement;
-  private _list: HTMLElement;
-  private _diff: HTMLElement;
   private _empty: HTMLElement;
   private _scroll: HTMLElement;
   private _edits: HTMLElement;
-  private _turn: HTMLElement;
   private _input: HTMLTextAreaElement;
   private _sendBtn: HTMLButtonElement;
   private _stopBtn: HTMLButtonElement;
@@ -390,6 +310,6 @@ function connectionLabel(s: IViewState): string {
     case 'error':
       return 'Could not connect to the kernel.';
     default:
-      return escapeHtml('');
+      return '';
   }
 }

@@ -14,16 +14,10 @@ import jsonschema
 import pytest
 
 from agent.protocol.schema import protocol_schema
-from tests.scripted_server import Fault, Reply, ScriptedServer, ToolCall
+from tests.scripted_server import Fault, Reply, ToolCall
 
 KEY = "sk-test-e2e-0123456789abcdefghij"
 PLAN = {"plan": [{"step": "read the task", "status": "completed"}, {"step": "answer", "status": "in_progress"}]}
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as srv:
-        yield srv
 
 
 def make_home(tmp_path: Path, url: str, wire: str = "responses") -> Path:

@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_exec import KEY, agent_env, json_lines, make_home
-from tests.scripted_server import Reply, ScriptedServer
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as srv:
-        yield srv
+from tests.scripted_server import Reply
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from agent.client.errors import (
     UnexpectedStatus,
     UsageLimitReached,
 )
-from agent.client.stream import Completed
+from agent.client.stream import Completed, RequestRetry
 from tests.scripted_server import Fault, Reply
 
 pytestmark = pytest.mark.timeout(20)
@@ -31,18 +31,22 @@ async def test_503_then_success_is_retried_with_backoff(srv, make_client, prompt
     assert 0.18 <= sleeps.delays[0] < 0.22 and 0.36 <= sleeps.delays[1] < 0.44
 
 
-async def test_429_retry_after_is_honoured_and_reported(srv, make_client, prompt, collect, sleeps):
-    reports = []
-
-    async def on_retry(attempt, max_attempts, delay, reason):
-        reports.append((attempt, max_attempts, delay, reason))
-
+@pytest.mark.parametrize("wire", WIRES)
+async def test_429_retry_after_is_honoured_and_reported_in_the_stream(srv, make_client, prompt, collect, sleeps, wire):
     srv.enqueue(Fault(status=429, retry_after=1), Fault(status=429, retry_after="0.5"), Reply(text="ok"))
-    client = make_client(srv.url, "responses", connect_kw={"on_retry": on_retry})
-    events = await collect(client, prompt())
+    events = await collect(make_client(srv.url, wire), prompt())
     assert isinstance(events[-1], Completed)
     assert sleeps.delays == [1.0, 0.5]
-    assert reports == [(1, 4, 1.0, "rate limited (429)"), (2, 4, 0.5, "rate limited (429)")]
+    assert events[:2] == [RequestRetry(1, 4, 1.0, "rate limited (429)"), RequestRetry(2, 4, 0.5, "rate limited (429)")]
+    assert not any(isinstance(e, RequestRetry) for e in events[2:])
+
+
+async def test_a_dropped_connection_is_reported_as_a_retry(srv, make_client, prompt, collect, sleeps):
+    srv.enqueue(Fault(drop=True), Reply(text="ok"))
+    events = await collect(make_client(srv.url, "chat"), prompt())
+    retry = events[0]
+    assert isinstance(retry, RequestRetry) and retry.reason.startswith("connection failed (")
+    assert (retry.attempt, retry.delay_s) == (1, sleeps.delays[0]) and isinstance(events[-1], Completed)
 
 
 async def test_retry_after_zero_really_sleeps_and_retries(srv, make_client, prompt, collect):

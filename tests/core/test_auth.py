@@ -11,7 +11,6 @@ import pytest
 
 from agent.client.errors import MissingApiKey
 from agent.client.providers import ModelProviderInfo, builtin_providers
-from agent.core import auth
 from agent.core.auth import (
     AuthFileError,
     delete_auth,
@@ -107,10 +106,10 @@ def test_overwrite_of_a_loose_file_fixes_its_mode(home: Path) -> None:
 def test_write_is_atomic(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save_api_key(home, KEY)
 
-    def broken_replace(src: object, dst: object) -> None:
+    def broken_rename(src: object, dst: object, **dir_fds: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(auth.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "rename", broken_rename)
     with pytest.raises(OSError):
         save_api_key(home, OTHER)
     assert load_auth(home) == {"OPENAI_API_KEY": KEY}, "the old file is untouched"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from agent.tools.notebook_edit import NO_FRONTEND
-from tests.kernel.conftest import home, kernel, make_kernel, server, work  # noqa: F401 - fixtures
+from tests.kernel.conftest import home, kernel, make_kernel  # noqa: F401 - fixtures (server, work: tests/conftest.py)
 from tests.kernel.harness import Kernel
 from tests.kernel.helpers import outputs, shell
 from tests.scripted_server import Reply, ToolCall
@@ -67,14 +67,16 @@ class Panel:
         for patch in self.messages("transcript"):
             if patch["reset"]:
                 blocks.clear()
-            blocks.update({b["id"]: b for b in patch["blocks"]})
+            blocks.update({b["id"]: dict(b) for b in patch["blocks"]})
+            for append in patch.get("appends", []):
+                blocks[append["id"]]["text"] += append["text"]
             order = patch["order"]
         return [blocks[i] for i in order if i in blocks]
 
     def turn(self) -> dict[str, Any]:
         """The turn status of the latest transcript patch ({} before the first one)."""
-        found = self.messages("transcript")
-        return found[-1]["status"] if found else {"state": None}
+        found = [p["status"] for p in self.messages("transcript") if p["status"] is not None]  # None: unchanged
+        return found[-1] if found else {"state": None}
 
     def agent_text(self) -> str:
         return "".join(b["text"] for b in self.blocks() if b["kind"] == "agent")
@@ -119,7 +121,8 @@ def test_a_prompt_from_the_panel_streams_into_the_panel(kernel, panel, server): 
     kernel.wait_for(lambda: panel.turn()["state"] == "done", what="the turn to end")
     assert panel.agent_text() == answer
     assert panel.blocks()[0] == {**panel.blocks()[0], "kind": "user", "text": "say hello"}
-    assert len([p for p in panel.messages("transcript") if p["blocks"]]) >= 3  # streamed, not one final state
+    assert len([p for p in panel.messages("transcript") if p["blocks"] or p["appends"]]) >= 3  # streamed, not one final state
+    assert any(p["appends"] for p in panel.messages("transcript"))  # the answer's text as appends
     assert panel.status()["session_id"] is not None and panel.status()["notebook_edit"] is True
     # The kernel never publishes on the commands comm (it would move its routing to the main shell).
     assert not [m for m in kernel.iopub if m["content"].get("comm_id") == panel.commands_id]

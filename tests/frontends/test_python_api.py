@@ -7,38 +7,12 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from tests.scripted_server import Reply, ScriptedServer, ToolCall
 
 KEY = "sk-python-api-test-0123456789abcdef"
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def home(tmp_path: Path, server: ScriptedServer) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "config.toml").write_text(
-        f'model = "gpt-4.1"\nmodel_provider = "scripted"\n\n'
-        f'[model_providers.scripted]\nname = "Scripted"\nbase_url = "{server.url}"\nwire_api = "responses"\n'
-        f'env_key = "SCRIPTED_API_KEY"\nrequest_max_retries = 0\nstream_max_retries = 0\n'
-    )
-    return home
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    return path
 
 
 def script_replies(server: ScriptedServer) -> None:

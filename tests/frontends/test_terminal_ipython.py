@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scripted_server import Reply, ScriptedServer, ToolCall
+from tests.scripted_server import Reply, ToolCall
 
 KEY = "sk-terminal-test-0123456789abcdef"
 
@@ -29,24 +29,6 @@ SHELL = textwrap.dedent("""
         result = ip.run_cell(cell)
         print(f"<<cell ok={result.success}>>", flush=True)
 """)
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def home(tmp_path: Path, server: ScriptedServer) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "config.toml").write_text(
-        f'model = "gpt-4.1"\nmodel_provider = "scripted"\n\n'
-        f'[model_providers.scripted]\nname = "Scripted"\nbase_url = "{server.url}"\nwire_api = "responses"\n'
-        f'env_key = "SCRIPTED_API_KEY"\nrequest_max_retries = 0\nstream_max_retries = 0\n'
-    )
-    return home
 
 
 def ipython(tmp_path: Path, home: Path, *cells: str, stdin: str = "", key: str | None = KEY) -> subprocess.CompletedProcess:

@@ -163,14 +163,14 @@ def test_exec_approval_request_then_decision():
         "options": ["approved", "approved_for_session", "denied", "abort"], "decision": None, "status": "pending",
     }
     assert "→ *waiting for a decision*" in t.to_markdown()
-    assert t.approval_kind("c1") == "exec"
+    assert t.pending("c1") and not t.pending("c2")
     assert t.record_decision("c1", "maybe") is False
     assert t.record_decision("c1", "approved_for_session") is True
     assert t.record_decision("c1", "denied") is False
     state = t.state()
     assert state["blocks"][1]["decision"] == "approved_for_session" and state["blocks"][1]["status"] == "decided"
     assert state["blocks"][0]["status"] == "running" and state["status"]["state"] == "running"
-    assert t.approval_kind("c1") is None
+    assert not t.pending("c1")
     md = t.to_markdown()
     assert "**Approval requested** to run `rm -rf build` in `/work/repo`\n\n> clean the build" in md
     assert "→ **Approved for this session**" in md
@@ -192,7 +192,7 @@ def test_patch_approval_shows_the_full_diff_and_offers_no_session_option():
     block = t.state()["blocks"][0]
     assert block["options"] == ["approved", "denied", "abort"] and block["grant_root"] == "/work"
     assert block["files"][0]["diff"].endswith("+    return 2\n")
-    assert t.approval_kind("p1") == "patch"
+    assert t.pending("p1") and block["request"] == "patch"
     assert t.record_decision("p1", "approved_for_session") is False
     assert t.record_decision("p1", "denied") is True
     md = t.to_markdown()

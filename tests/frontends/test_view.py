@@ -1,4 +1,4 @@
-"""The live widget, constructed outside a kernel: coalescing, front-end messages, threads, mimebundle."""
+"""The live widget, constructed outside a kernel: coalescing, patches, front-end messages, threads, mimebundle."""
 
 from __future__ import annotations
 
@@ -9,35 +9,40 @@ import threading
 import time
 
 import pytest
-from agent.frontends.notebook.widget import AgentView
+from agent.frontends.notebook.widget import STATIC, AgentView
 from agent.protocol import events as ev
 from IPython.core.interactiveshell import InteractiveShell
 
 from .events import begin, configured, event
+from .patch_applier import Applier
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 class Recorder:
-    """Counts state syncs (trait notifications and `send_state` calls) and callback invocations."""
+    """Records what the widget sends (patches, `state` syncs) and callback invocations;
+    `front` applies the patches as the front end does."""
 
     def __init__(self, view: AgentView):
-        self.syncs = 0
-        self.sent = 0
+        self.patches: list[dict] = []
+        self.state_syncs = 0
         self.decisions: list[tuple[str, str, int]] = []
         self.stops = 0
+        self.front = Applier()
         view.observe(self._on_state, "state")
-        original = view.send_state
+        view.send = self._on_send  # type: ignore[method-assign]
 
-        def send_state(key=None):
-            if key == "state" or (isinstance(key, (list, tuple, set)) and "state" in key):
-                self.sent += 1
-            original(key)
-
-        view.send_state = send_state  # type: ignore[method-assign]
+    def _on_send(self, content, buffers=None) -> None:
+        assert content["type"] == "transcript"
+        self.patches.append(content)
+        self.front.apply(content)
 
     def _on_state(self, _change) -> None:
-        self.syncs += 1
+        self.state_syncs += 1
+
+    @property
+    def syncs(self) -> int:
+        return len(self.patches)
 
     def on_decision(self, call_id: str, decision: str) -> None:
         self.decisions.append((call_id, decision, threading.get_ident()))
@@ -63,7 +68,7 @@ def approval(call_id: str = "c1") -> list[ev.EventMsg]:
             ev.ExecApprovalRequest(call_id=call_id, turn_id="1", command=["make", "install"], cwd="/work/repo", reason="writes /usr")]
 
 
-async def test_a_burst_of_5000_deltas_syncs_at_most_about_30_times_per_second():
+async def test_a_burst_of_5000_deltas_sends_at_most_about_30_patches_per_second():
     view, rec = make_view()
     started = time.monotonic()
     for i in range(5000):
@@ -73,8 +78,8 @@ async def test_a_burst_of_5000_deltas_syncs_at_most_about_30_times_per_second():
     await asyncio.sleep(0.1)
     elapsed = time.monotonic() - started
     assert 1 <= rec.syncs <= 30 * elapsed + 2, (rec.syncs, elapsed)
-    assert rec.sent == rec.syncs
-    assert view.state["blocks"][0]["text"] == "x" * 5000
+    assert rec.front.state()["blocks"][0]["text"] == "x" * 5000
+    assert rec.state_syncs == 0  # the full state is not re-sent while streaming
 
 
 async def test_a_single_synchronous_burst_is_one_sync():
@@ -83,32 +88,32 @@ async def test_a_single_synchronous_burst_is_one_sync():
         view.feed(event(ev.AgentMessageDelta(delta="y")))
     assert rec.syncs == 0
     await asyncio.sleep(0.06)
-    assert rec.syncs == 1 and len(view.state["blocks"][0]["text"]) == 5000
+    assert rec.syncs == 1 and len(rec.front.state()["blocks"][0]["text"]) == 5000
 
 
 async def test_approval_requests_and_terminal_events_sync_at_once():
     view, rec = make_view()
     for msg in approval():
         view.feed(event(msg))
-    assert rec.syncs == 1 and view.state["blocks"][-1]["kind"] == "approval"
+    assert rec.syncs == 1 and rec.front.state()["blocks"][-1]["kind"] == "approval"
     view.feed(event(ev.TaskComplete()))
-    assert rec.syncs == 2 and view.state["status"]["state"] == "done"
+    assert rec.syncs == 2 and rec.front.state()["status"]["state"] == "done"
 
 
 async def test_a_decision_message_reaches_on_decision_once_and_disables_the_request():
     view, rec = make_view()
     for msg in approval():
         view.feed(event(msg))
-    assert view.approval_kind("c1") == "exec"
+    assert view.transcript.pending("c1")
     frontend_message(view, {"kind": "decision", "call_id": "c1", "decision": "approved"})
     frontend_message(view, {"kind": "decision", "call_id": "c1", "decision": "denied"})
     frontend_message(view, {"kind": "decision", "call_id": "nope", "decision": "approved"})
     frontend_message(view, {"kind": "decision", "call_id": "c1"})
     frontend_message(view, {"kind": "something else"})
     assert [(c, d) for c, d, _ in rec.decisions] == [("c1", "approved")]
-    block = view.state["blocks"][-1]
+    block = rec.front.state()["blocks"][-1]
     assert block["status"] == "decided" and block["decision"] == "approved"  # the JS disables non-pending buttons
-    assert view.state["status"]["state"] == "running"
+    assert rec.front.state()["status"]["state"] == "running"
 
 
 async def test_a_decision_from_another_thread_is_marshalled_to_the_loop():
@@ -126,27 +131,27 @@ async def test_a_decision_from_another_thread_is_marshalled_to_the_loop():
         if rec.decisions:
             break
     assert rec.decisions == [("c1", "abort", loop_thread)]
-    assert view.state["blocks"][0]["status"] == "aborted"
+    assert rec.front.state()["blocks"][0]["status"] == "aborted"
 
 
 async def test_events_fed_from_another_thread_are_reduced_on_the_loop():
-    view, _ = make_view()
+    view, rec = make_view()
     threading.Thread(target=view.feed, args=(event(ev.TaskComplete()),)).start()
     for _ in range(50):
         await asyncio.sleep(0.01)
-        if view.state["status"]["state"] == "done":
+        if rec.patches:
             break
-    assert view.state["status"]["state"] == "done"
+    assert rec.front.state()["status"]["state"] == "done"
 
 
 async def test_stop_calls_on_stop_once_per_turn():
     view, rec = make_view()
     frontend_message(view, {"kind": "stop"})
     frontend_message(view, {"kind": "stop"})
-    assert rec.stops == 1 and view.state["status"]["stopping"] is True
+    assert rec.stops == 1 and rec.front.state()["status"]["stopping"] is True
     view.feed(event(ev.TurnAborted(reason="interrupted")))
     frontend_message(view, {"kind": "stop"})
-    assert rec.stops == 1 and view.state["status"]["state"] == "aborted"
+    assert rec.stops == 1 and rec.front.state()["status"]["state"] == "aborted"
 
 
 async def test_a_failing_callback_is_reported_in_the_transcript():
@@ -154,10 +159,11 @@ async def test_a_failing_callback_is_reported_in_the_transcript():
         raise RuntimeError("session closed")
 
     view = AgentView(on_decision=broken)
+    rec = Recorder(view)
     for msg in approval():
         view.feed(event(msg))
     frontend_message(view, {"kind": "decision", "call_id": "c1", "decision": "denied"})
-    last = view.state["blocks"][-1]
+    last = rec.front.state()["blocks"][-1]
     assert last["kind"] == "error" and "session closed" in last["message"]
 
 
@@ -166,7 +172,7 @@ async def test_record_decision_from_elsewhere_does_not_call_back():
     for msg in approval():
         view.feed(event(msg))
     view.record_decision("c1", "approved_for_session")
-    assert rec.decisions == [] and view.state["blocks"][-1]["decision"] == "approved_for_session"
+    assert rec.decisions == [] and rec.front.state()["blocks"][-1]["decision"] == "approved_for_session"
 
 
 async def test_the_mimebundle_has_the_widget_and_text_fallbacks():
@@ -183,7 +189,7 @@ async def test_the_mimebundle_has_the_widget_and_text_fallbacks():
 
 def test_esm_and_css_come_from_the_static_files():
     view = AgentView()
-    assert "export default { render }" in view._esm
+    assert view._esm == (STATIC / "agent_view.js").read_text() and "export default" in view._esm
     assert ".jp-agent-view" in view._css
 
 

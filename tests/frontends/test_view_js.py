@@ -1,20 +1,29 @@
-"""The widget's ES module: it parses, and its pure helpers (Markdown, highlighting) are safe.
+"""The widget's ES module: it parses, its pure helpers (Markdown, highlighting) are safe, and
+the shipped file is the build of its TypeScript sources.
 
-Run with node on a `.mjs` copy; the module touches the DOM only inside `render`, so the
-helpers can be imported without a browser. (A headless-browser render test lives elsewhere.)
+`static/agent_view.js` is built by `jlpm build:widget` from labextension/src/widget.ts and
+the transcript renderer it shares with the side panel (labextension/src/transcript/); it is
+committed so a Python-only install (no Node) has it. Run with node on a `.mjs` copy; the
+module touches the DOM only inside `render`, so the helpers can be imported without a
+browser. The renderer's DOM behaviour is tested by jest (labextension/src/__tests__) and in
+a real JupyterLab by tests/browser.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import agent.frontends
 
 STATIC = Path(agent.frontends.__file__).parent / "notebook" / "static"
+LABEXT = Path(__file__).resolve().parents[2] / "labextension"
 NODE = shutil.which("node")
 
 CASES = r"""
@@ -90,6 +99,25 @@ def test_the_css_classes_are_prefixed():
     css = (STATIC / "agent_view.css").read_text()
     classes = set(re.findall(r"\.([a-zA-Z][\w-]*)", re.sub(r"/\*.*?\*/|var\([^)]*\)|\d+\.\d+", "", css, flags=re.DOTALL)))
     assert classes and all(c.startswith("jp-agent-") for c in classes), sorted(c for c in classes if not c.startswith("jp-agent-"))
+
+def test_the_module_imports_nothing():
+    """One self-contained file: no static or dynamic imports (nothing from a CDN or npm)."""
     js = (STATIC / "agent_view.js").read_text()
-    assert "import " not in js.split("export function escapeHtml")[0].replace("// ", "")  # no imports (CDN/npm)
+    assert not re.search(r"^\s*import[\s{*]|\bimport\s*\(", js, flags=re.MULTILINE)
     assert "http://" not in js and "cdn" not in js.lower()
+    assert "@jupyterlab" not in js and "@lumino" not in js
+
+
+def test_the_shipped_module_is_built_from_the_typescript_sources(tmp_path):
+    """The committed agent_view.js equals a fresh build: edit labextension/src, then run
+    `jlpm build:widget` (`make labextension` does) and commit the result."""
+    if not (LABEXT / "node_modules" / "@rspack" / "core").is_dir():
+        reason = "labextension/node_modules is missing (pip install -e . runs jlpm install)"
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot check the widget build on CI: {reason}")
+        pytest.skip(reason)
+    out = tmp_path / "agent_view.js"
+    subprocess.run([node(), "scripts/build-widget.mjs", str(out)], cwd=LABEXT, check=True, capture_output=True, text=True,
+                   timeout=120)
+    shipped = (STATIC / "agent_view.js").read_text()
+    assert out.read_text() == shipped, "static/agent_view.js is stale: run `jlpm build:widget` in labextension/"

@@ -43,19 +43,6 @@ def kernel_env(home: Path, *, key: str | None = KEY, notebook: str | None = None
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def home(tmp_path: Path, server: ScriptedServer) -> Path:
     return write_config(tmp_path / "agent-home", server.url)
 

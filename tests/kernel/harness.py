@@ -10,7 +10,8 @@
 
 Every iopub message is kept (`k.iopub`, in arrival order, also indexed by parent msg_id);
 shell replies are kept by parent msg_id. Widget state is tracked from `comm_open` and
-`comm_msg` (`method: update`), as a browser's widget manager would.
+`comm_msg` (`method: update`), as a browser's widget manager would, and the %%agent
+widget's transcript from its patches (`method: custom`, type `transcript`) as its view would.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 
 from jupyter_client import KernelManager
 
+from tests.frontends.patch_applier import Applier
+
 POLL_S = 0.02
 
 
@@ -39,15 +42,17 @@ class Widget:
     parent: str | None
     state: dict[str, Any] = field(default_factory=dict)
     updates: int = 0
+    patches: Applier = field(default_factory=Applier)
 
     @property
     def model_name(self) -> str | None:
         return self.state.get("_model_name")
 
-    # AgentView (anywidget) keeps its whole transcript in the synced trait `state`.
+    # AgentView (anywidget) streams its transcript as patches; the synced trait `state` holds
+    # it at the start and at the end of the turn.
     @property
     def agent(self) -> dict[str, Any]:
-        return self.state.get("state") or {}
+        return self.patches.state() if self.patches.synced else (self.state.get("state") or {})
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -187,6 +192,9 @@ class Kernel:
             if widget is not None and data.get("method") == "update":
                 widget.state.update(data.get("state", {}))
                 widget.updates += 1
+            custom = data.get("content") if data.get("method") == "custom" else None
+            if widget is not None and isinstance(custom, dict) and custom.get("type") == "transcript":
+                widget.patches.apply(custom)
         elif kind == "comm_close":
             self.widgets.pop(content["comm_id"], None)
 

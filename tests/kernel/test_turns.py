@@ -20,7 +20,7 @@ def test_cell_returns_at_once_and_the_widget_streams_the_answer(kernel, server):
     view = kernel.wait_for_view(execution.msg_id)
     assert returned_in < 2.0 and view.phase in ("running", None, "done")
     kernel.wait_for(lambda: view.phase == "done", what="the turn to end")
-    assert view.updates >= 2  # state synced while streaming, not only at the end
+    assert view.patches.applied >= 2  # patches sent while streaming, not only at the end
     assert view.agent_text() == answer
     assert [b["kind"] for b in view.blocks][:1] == ["user"] and view.blocks[0]["text"] == "explain streaming"
     assert view.status["model"] == "gpt-4.1" and view.status["approval_policy"] == "on-request"

@@ -1,7 +1,9 @@
 """The JupyterLab side panel's build and its jest suite, run from `make test`.
 
 - jest (labextension/src/__tests__): the panel model (events in, view state out, approvals,
-  interrupts, notebook edits), the ported renderers, and `protocol.ts` against the schema.
+  interrupts, notebook edits), the transcript renderer and patch model the panel shares with
+  the cell widget (a patch stream draws what the full state draws; an append redraws only
+  its block), the widget's anywidget wire, and `protocol.ts` against the schema.
 - The transcript state the panel and the cell widget render validates against the
   protocol's `TranscriptState` schema (the types the TypeScript side is generated from).
 - The built extension is where JupyterLab finds it, and `jupyter labextension list` says

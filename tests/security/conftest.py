@@ -8,7 +8,7 @@ protects in its docstring. Fixtures:
   fallback the way users do (`KERNEL_AGENT_SANDBOX=landlock`). A mechanism the kernel
   cannot provide is skipped with the reason (bubblewrap must work: its wheel is a
   declared dependency, see tests/exec/conftest.py).
-* `server`: a ScriptedServer on 127.0.0.1.
+* `server` (from tests/conftest.py): a ScriptedServer on 127.0.0.1.
 * `agent` (an `AgentRun`): a home folder with a config for the scripted provider, a
   workspace and an `outside` directory that is under no writable root (not under /tmp,
   $TMPDIR or the workspace: `/var/tmp/ka-sec-*`), and `run(*exec_args, tool_calls=...)`,
@@ -43,12 +43,6 @@ def mechanism(request) -> str:
     """A working mechanism's name (skips when the kernel can't provide it)."""
     sandbox_info(request.param)
     return request.param
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ from agent.tools.patch.apply import (
     summary_text,
     to_protocol_changes,
     touched_paths,
-    unified_diff,
 )
+from agent.tools.patch.diff import unified_diff
 from agent.tools.patch.parser import Chunk, parse_patch
 from agent.tools.patch.seek import LineCache, normalise, seek_sequence
 

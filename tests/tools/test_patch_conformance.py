@@ -127,7 +127,7 @@ def test_cli_without_a_patch_prints_usage(tmp_path):
 
 
 def test_run_apply_patch_function(tmp_path):
-    from agent.core.standalone import run_apply_patch
+    from agent.frontends.cli.apply_patch_cmd import run_apply_patch
 
     assert run_apply_patch("*** Begin Patch\n*** End Patch", tmp_path) == (1, "", "No files were modified.\n")
     assert run_apply_patch("nope", tmp_path) == (

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 class ModelClient(Protocol):
-    """One model endpoint. Request-level retries happen inside `stream`."""
+    """One model endpoint. Request-level retries happen inside `stream`, each reported as a
+    `stream.RequestRetry` event before its wait."""
 
     provider_id: str
 

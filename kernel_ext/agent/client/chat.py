@@ -1,8 +1,7 @@
 """The Chat Completions client (`wire_api = "chat"`, spec §3.4), improved for local servers.
 
-* `history_to_messages(instructions, items)` and `chat_tools(tools)`: pure converters from
-  the Responses-shaped history and tool specs to Chat `messages` / `tools`.
-  Consecutive tool calls share one assistant message (parallel calls).
+* The request (`build_chat_body`, `history_to_messages`, `chat_tools` and the encoder of
+  the bytes sent) lives in `chat_request`; the names are re-exported here.
 * `ChatDecoder`: pure, no I/O. `feed(chunk)` takes one parsed `chat.completion.chunk`;
   `done()` handles `data: [DONE]`; `finish()` handles EOF; `feed_completion(obj)` handles
   a whole `chat.completion` (servers that answer a stream request with JSON). Tool-call
@@ -14,8 +13,8 @@
   (duplicate ids are the turn loop's to refuse); `Completed` (with the
   usage of a later usage-only chunk) comes at `[DONE]`, or at EOF after a finish_reason.
   EOF with neither -> `StreamError` (retryable), as is an `error` object in the stream.
-* `ChatClient.stream(prompt)`: POST `{base}/chat/completions` and yield the events.
-  An output schema -> `UnsupportedRequest`.
+* `ChatClient.stream(prompt)`: POST `{base}/chat/completions` and yield the events
+  (a `RequestRetry` per request retry first). An output schema -> `UnsupportedRequest`.
 """
 
 from __future__ import annotations
@@ -24,176 +23,27 @@ import json
 import uuid
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator
 
 from agent.protocol.events import TokenUsage
-from agent.protocol.items import (
-    CustomToolCall,
-    CustomToolCallOutput,
-    FunctionCall,
-    FunctionCallOutput,
-    InputImage,
-    LocalShellCall,
-    Message,
-    OutputText,
-    Reasoning,
-    ReasoningText,
-    ResponseItem,
-)
+from agent.protocol.items import FunctionCall, Message, OutputText, Reasoning, ReasoningText
 
-from .errors import StreamError, UnsupportedRequest
-from .http import (
-    DISCONNECTED,
-    HttpTransport,
-    error_message,
-    iter_sse_data,
-    parse_json_object,
-    rate_limits_from_headers,
-    read_body,
-)
+from .chat_request import ChatRequestEncoder, build_chat_body, chat_tools, history_to_messages
+from .errors import StreamError
+from .http import DISCONNECTED, HttpTransport, error_message, iter_sse_data, parse_json_object, read_body
 from .prompt import Prompt
 from .stream import (
     Completed,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
-    RateLimits,
     ReasoningContentDelta,
     ResponseEvent,
 )
 
+__all__ = ["ChatClient", "ChatDecoder", "build_chat_body", "chat_tools", "chat_usage", "history_to_messages"]
+
 NO_FINISH = DISCONNECTED + "stream closed before finish_reason or [DONE]"
-_CALLS = (FunctionCall, LocalShellCall, CustomToolCall)
-
-# --- request ------------------------------------------------------------------------------
-
-
-def build_chat_body(prompt: Prompt) -> dict[str, Any]:
-    if prompt.output_schema is not None:
-        raise UnsupportedRequest("output_schema is not supported for Chat Completions API")
-    body: dict[str, Any] = {
-        "model": prompt.model,
-        "messages": history_to_messages(prompt.instructions, prompt.input),
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    tools = chat_tools(prompt.tools)
-    if tools:
-        body["tools"] = tools
-    return body
-
-
-def chat_tools(tools: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Only `function` tools, rewritten to the Chat shape; others are dropped."""
-    out: list[dict[str, Any]] = []
-    for spec in tools:
-        if spec.get("type") != "function" or not spec.get("name"):
-            continue
-        function: dict[str, Any] = {"name": spec["name"], "description": spec.get("description", "")}
-        if "strict" in spec:
-            function["strict"] = spec["strict"]
-        function["parameters"] = spec.get("parameters") or {"type": "object", "properties": {}}
-        out.append({"type": "function", "function": function})
-    return out
-
-
-def history_to_messages(instructions: str, items: Sequence[ResponseItem]) -> list[dict[str, Any]]:
-    """The Chat `messages` for a history (spec §3.4, items 1-7)."""
-    attached = _reasoning_by_anchor(items)
-    messages: list[dict[str, Any]] = [{"role": "system", "content": instructions}]
-    last_assistant: str | None = None
-    for idx, item in enumerate(items):
-        if isinstance(item, Message):
-            msg = _message(item)
-            if msg["role"] == "assistant":
-                if msg["content"] == last_assistant:
-                    continue
-                last_assistant = msg["content"]
-        elif isinstance(item, _CALLS):
-            if idx > 0 and isinstance(items[idx - 1], _CALLS) and messages[-1].get("tool_calls"):
-                messages[-1]["tool_calls"].append(_call_entry(item))
-                _attach(messages[-1], attached.get(idx))
-                continue
-            msg = {"role": "assistant", "content": None, "tool_calls": [_call_entry(item)]}
-        elif isinstance(item, (FunctionCallOutput, CustomToolCallOutput)):
-            msg = {"role": "tool", "tool_call_id": item.call_id, "content": _output_content(item.output)}
-        else:
-            continue
-        if msg["role"] == "assistant":
-            _attach(msg, attached.get(idx))
-        messages.append(msg)
-    return messages
-
-
-def _attach(msg: dict[str, Any], reasoning: str | None) -> None:
-    if reasoning:
-        msg["reasoning"] = msg.get("reasoning", "") + reasoning
-
-
-def _message(item: Message) -> dict[str, Any]:
-    role = "system" if item.role == "developer" else item.role
-    text = "".join(c.text for c in item.content if not isinstance(c, InputImage))
-    if role == "assistant" or not any(isinstance(c, InputImage) for c in item.content):
-        return {"role": role, "content": text}
-    return {"role": role, "content": _parts(item.content)}
-
-
-def _parts(content: Sequence[Any]) -> list[dict[str, Any]]:
-    return [
-        {"type": "image_url", "image_url": {"url": c.image_url}}
-        if isinstance(c, InputImage)
-        else {"type": "text", "text": c.text}
-        for c in content
-    ]
-
-
-def _output_content(output: str | list[Any]) -> str | list[dict[str, Any]]:
-    return output if isinstance(output, str) else _parts(output)
-
-
-def _call_entry(item: Any) -> dict[str, Any]:
-    if isinstance(item, FunctionCall):
-        return {"id": item.call_id, "type": "function", "function": {"name": item.name, "arguments": item.arguments}}
-    if isinstance(item, LocalShellCall):
-        action = item.action.model_dump(mode="json", exclude_none=True)
-        return {"id": item.call_id, "type": "local_shell_call", "status": item.status, "action": action}
-    return {"id": item.call_id, "type": "custom", "custom": {"name": item.name, "input": item.input}}
-
-
-def _reasoning_by_anchor(items: Sequence[ResponseItem]) -> dict[int, str]:
-    """Raw reasoning after the last user message, keyed by the item index it attaches to."""
-    last_role: str | None = None
-    last_user = -1
-    for idx, item in enumerate(items):
-        if isinstance(item, Message):
-            last_role = item.role
-            last_user = idx if item.role == "user" else last_user
-        elif isinstance(item, _CALLS):
-            last_role = "assistant"
-        elif isinstance(item, (FunctionCallOutput, CustomToolCallOutput)):
-            last_role = "tool"
-    anchors: dict[int, str] = {}
-    if last_role == "user":
-        return anchors
-    for idx in range(last_user + 1, len(items)):
-        item = items[idx]
-        if not isinstance(item, Reasoning) or not item.content:
-            continue
-        text = "".join(part.text for part in item.content)
-        if not text.strip():
-            continue
-        if idx > 0 and _is_assistant_message(items[idx - 1]):
-            anchors[idx - 1] = anchors.get(idx - 1, "") + text
-        elif idx + 1 < len(items) and (
-            isinstance(items[idx + 1], (FunctionCall, LocalShellCall)) or _is_assistant_message(items[idx + 1])
-        ):
-            anchors[idx + 1] = anchors.get(idx + 1, "") + text
-    return anchors
-
-
-def _is_assistant_message(item: Any) -> bool:
-    return isinstance(item, Message) and item.role == "assistant"
-
 
 # --- response -----------------------------------------------------------------------------
 
@@ -349,19 +199,18 @@ class ChatClient:
     def __init__(self, transport: HttpTransport):
         self.provider_id = transport.provider_id
         self._transport = transport
+        self._encoder = ChatRequestEncoder()
+
+    def request_content(self, prompt: Prompt) -> bytes:
+        """The request body as sent: `json.dumps(build_chat_body(prompt)).encode()`."""
+        return self._encoder.encode(prompt)
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[ResponseEvent]:
-        body = build_chat_body(prompt)
-        response = await self._transport.open("chat/completions", body, prompt.conversation_id)
-        try:
-            snapshot = rate_limits_from_headers(response.headers)
-            if snapshot is not None:
-                yield RateLimits(snapshot)
-            async with aclosing(self._decode(response)) as events:
-                async for event in events:
-                    yield event
-        finally:
-            await response.aclose()
+        content = self.request_content(prompt)
+        exchange = self._transport.exchange("chat/completions", content, prompt.conversation_id, self._decode)
+        async with aclosing(exchange) as events:
+            async for event in events:
+                yield event
 
     async def _decode(self, response: Any) -> AsyncIterator[ResponseEvent]:
         decoder = ChatDecoder()

@@ -1,7 +1,8 @@
 """Build the model client for a provider: `connect(...)` picks by `info.wire_api`.
 
 Both clients have `provider_id`, `stream(prompt)` (an async generator of
-`ResponseEvent`s that raises `ModelError`s) and `aclose()` (closes the httpx client only
+`ResponseEvent`s, request retries among them as `RequestRetry`, that raises
+`ModelError`s) and `aclose()` (closes the httpx client only
 when it was created here, never an injected one).
 """
 
@@ -12,7 +13,7 @@ from typing import Mapping
 import httpx
 
 from .chat import ChatClient
-from .http import DEFAULT_BACKOFF_BASE_S, HttpTransport, RetryCallback, Sleep
+from .http import DEFAULT_BACKOFF_BASE_S, HttpTransport, Sleep
 from .providers import ModelProviderInfo
 from .responses import ResponsesClient
 
@@ -24,7 +25,6 @@ def connect(
     *,
     http: httpx.AsyncClient | None = None,
     env: Mapping[str, str] | None = None,
-    on_retry: RetryCallback | None = None,
     sleep: Sleep | None = None,
     backoff_base_s: float = DEFAULT_BACKOFF_BASE_S,
 ) -> ResponsesClient | ChatClient:
@@ -35,7 +35,6 @@ def connect(
         api_key,
         http=http,
         env=env,
-        on_retry=on_retry,
         sleep=sleep,
         backoff_base_s=backoff_base_s,
     )

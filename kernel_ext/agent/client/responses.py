@@ -1,6 +1,9 @@
 """The Responses API client (spec §3.1, §3.3, §3.6).
 
-* `build_request_body(prompt, azure=...)`: the request body of §3.1 (pure).
+* `build_request_body(prompt, azure=...)`: the request body of spec §3.1 (pure).
+  `ResponsesClient.request_content(prompt)` is the same body as the bytes sent
+  (`json.dumps(body).encode()`), assembled from the JSON text of each history item,
+  encoded once per item (`wire_json`), so a request costs little more than joining text.
 * `ResponsesDecoder`: pure, no I/O. `feed(event)` takes one parsed SSE `data` object and
   returns the `ResponseEvent`s it produces; `finish()` is called at the end of the stream
   and returns the `Completed` event (stored from `response.completed`), or raises the
@@ -8,8 +11,9 @@
   completion: stream closed before response.completed")`. `response.incomplete` raises at
   once. A tool call item without a `call_id` is passed on with `call_id=""` (the turn
   loop refuses to run it and tells the model), never silently dropped.
-* `ResponsesClient.stream(prompt)`: POST `{base}/responses`, yield `RateLimits` first when
-  the rate-limit headers are present, then the decoded events, `Completed` last.
+* `ResponsesClient.stream(prompt)`: POST `{base}/responses`, yield a `RequestRetry` per
+  request retry, `RateLimits` when the rate-limit headers are present, then the decoded
+  events, `Completed` last.
 """
 
 from __future__ import annotations
@@ -17,20 +21,16 @@ from __future__ import annotations
 from contextlib import aclosing
 from typing import Any, AsyncIterator, Callable
 
+import httpx
+
 from pydantic import ValidationError
 
 from agent.protocol.events import TokenUsage
 from agent.protocol.items import response_item_adapter, wire_item
 
 from .errors import ContextWindowExceeded, ModelError, QuotaExceeded, StreamError, UsageLimitReached
-from .http import (
-    DISCONNECTED,
-    HttpTransport,
-    iter_sse_data,
-    parse_json_object,
-    parse_try_again,
-    rate_limits_from_headers,
-)
+from .http import DISCONNECTED, HttpTransport, iter_sse_data, parse_json_object, parse_try_again
+from .memo import ListMemo
 from .prompt import Prompt
 from .providers import is_azure
 from .stream import (
@@ -39,23 +39,27 @@ from .stream import (
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
-    RateLimits,
     ReasoningContentDelta,
     ReasoningSummaryDelta,
     ReasoningSummaryPartAdded,
     ResponseEvent,
 )
+from .wire_json import JsonArray, LastJson, dumps, encode_object
 
 CLOSED_EARLY = DISCONNECTED + "stream closed before response.completed"
 
 
 def build_request_body(prompt: Prompt, *, azure: bool = False) -> dict[str, Any]:
     """The Responses request body, fields in Codex's order (spec §3.1)."""
+    return _body(prompt, azure, prompt.instructions, [input_item(item, azure) for item in prompt.input], list(prompt.tools))
+
+
+def _body(prompt: Prompt, azure: bool, instructions: Any, input: Any, tools: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": prompt.model,
-        "instructions": prompt.instructions,
-        "input": [_input_item(item, azure) for item in prompt.input],
-        "tools": list(prompt.tools),
+        "instructions": instructions,
+        "input": input,
+        "tools": tools,
         "tool_choice": "auto",
         "parallel_tool_calls": prompt.parallel_tool_calls,
     }
@@ -73,10 +77,26 @@ def build_request_body(prompt: Prompt, *, azure: bool = False) -> dict[str, Any]
     return body
 
 
-def _input_item(item: Any, azure: bool) -> dict[str, Any]:
+def input_item(item: Any, azure: bool) -> dict[str, Any]:
+    """One history item as sent (Azure keeps item ids: it stores responses)."""
     if azure:
         return item.model_dump(mode="json", exclude_none=True)
     return wire_item(item)
+
+
+class RequestEncoder:
+    """`encode(prompt)`: the request body's bytes; each history item's JSON is encoded once."""
+
+    def __init__(self, azure: bool):
+        self._azure = azure
+        self._items: ListMemo[Any, bytes] = ListMemo(lambda item: dumps(input_item(item, azure)))
+        self._instructions = LastJson()
+        self._tools = LastJson()
+
+    def encode(self, prompt: Prompt) -> bytes:
+        fields = _body(prompt, self._azure, self._instructions.encode(prompt.instructions),
+                       JsonArray(self._items.map(prompt.input)), self._tools.encode(prompt.tools))
+        return encode_object(fields)
 
 
 def _text_controls(prompt: Prompt) -> dict[str, Any]:
@@ -233,24 +253,27 @@ class ResponsesClient:
     def __init__(self, transport: HttpTransport):
         self.provider_id = transport.provider_id
         self._transport = transport
-        self._azure = is_azure(transport.provider_id, transport.info)
+        self._encoder = RequestEncoder(is_azure(transport.provider_id, transport.info))
+
+    def request_content(self, prompt: Prompt) -> bytes:
+        """The request body as sent: `json.dumps(build_request_body(prompt)).encode()`."""
+        return self._encoder.encode(prompt)
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[ResponseEvent]:
-        body = build_request_body(prompt, azure=self._azure)
-        response = await self._transport.open("responses", body, prompt.conversation_id)
-        try:
-            snapshot = rate_limits_from_headers(response.headers)
-            if snapshot is not None:
-                yield RateLimits(snapshot)
-            decoder = ResponsesDecoder()
-            async with aclosing(iter_sse_data(response, self._transport.idle_timeout_s)) as stream:
-                async for data in stream:
-                    event = parse_json_object(data)
-                    for out in decoder.feed(event) if event is not None else []:
-                        yield out
-            yield decoder.finish()
-        finally:
-            await response.aclose()
+        content = self.request_content(prompt)
+        exchange = self._transport.exchange("responses", content, prompt.conversation_id, self._decode)
+        async with aclosing(exchange) as events:
+            async for event in events:
+                yield event
+
+    async def _decode(self, response: httpx.Response) -> AsyncIterator[ResponseEvent]:
+        decoder = ResponsesDecoder()
+        async with aclosing(iter_sse_data(response, self._transport.idle_timeout_s)) as stream:
+            async for data in stream:
+                event = parse_json_object(data)
+                for out in decoder.feed(event) if event is not None else []:
+                    yield out
+        yield decoder.finish()
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -2,6 +2,8 @@
 
 Both wire APIs decode into these; the turn loop consumes them. `Completed` is always the
 last event of a successful stream; a stream that ends without it raises `StreamError`.
+`RequestRetry` comes before anything the server sent: the request failed (429, 5xx, a
+connection error) and is sent again after `delay_s` (yielded before the wait).
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class RequestRetry:
+    """Retry number `attempt` (1-based) of at most `max_attempts` follows in `delay_s` seconds."""
+
+    attempt: int
+    max_attempts: int
+    delay_s: float
+    reason: str
+    """What failed, e.g. "rate limited (429)" or "connection failed (ConnectError)"."""
+
+
+@dataclass(frozen=True)
 class Completed:
     response_id: str = ""
     usage: TokenUsage | None = None
@@ -71,5 +84,6 @@ ResponseEvent = (
     | ReasoningContentDelta
     | ReasoningSummaryPartAdded
     | RateLimits
+    | RequestRetry
     | Completed
 )

@@ -1,6 +1,6 @@
 """The session core: the Session, the turn loop, approvals, configuration.
 
-Front ends use `Session` (and `factory.open_session`) and the protocol; nothing else.
+Front ends use `agent.core.api` (one module) and the protocol; nothing else.
 """
 
 from __future__ import annotations

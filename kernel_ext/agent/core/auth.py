@@ -1,7 +1,7 @@
-"""API keys: `<home>/auth.json` and the order in which a provider's key is found (§10.4).
+"""API keys: `<home>/auth.json` and the order in which a provider's key is found (spec §10.4).
 
-* `save_api_key` writes `{"OPENAI_API_KEY": key}` atomically (a 0600 temp file in the
-  same folder, fsync, `os.replace`); the file ends up 0600 whatever the umask.
+* `save_api_key` writes `{"OPENAI_API_KEY": key}` atomically (`confined_fs.write_private_file`:
+  a 0600 temp file in the same folder, fsync, rename); the file ends up 0600 whatever the umask.
 * `load_auth` returns the parsed file or None; a damaged file raises `AuthFileError`
   naming the file (never its contents).
 * `resolve_api_key` order: `KERNEL_AGENT_API_KEY`, the provider's `env_key` variable,
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
 from agent.client.errors import MissingApiKey
 from agent.client.providers import ModelProviderInfo
 from agent.core.home import ensure_home
+from agent.tools.confined_fs import write_private_file
 
 AUTH_FILE = "auth.json"
 API_KEY_FIELD = "OPENAI_API_KEY"
@@ -45,37 +45,8 @@ def save_api_key(home: Path, key: str) -> Path:
     if not key:
         raise ValueError("the API key is blank")
     folder = ensure_home(Path(home))
-    _write_private(auth_path(folder), json.dumps({API_KEY_FIELD: key}, indent=2) + "\n")
+    write_private_file(auth_path(folder), (json.dumps({API_KEY_FIELD: key}, indent=2) + "\n").encode("utf-8"))
     return auth_path(folder)
-
-
-def _write_private(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_auth(home: Path) -> dict[str, Any] | None:

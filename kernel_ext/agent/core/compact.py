@@ -1,10 +1,11 @@
 """Compaction: replace a long conversation by a summary the model writes (spec §8.5).
 
-    compact(session, ctx):
+    compact(host, ctx):
         input = normalised history + a user message with the compact prompt
         one request, NO tools (stream errors retried like a turn's; ContextWindowExceeded
         while more than one item is left: drop the oldest item and its call/output pair,
-        retry, and report how many were dropped as a background event)
+        retry, and report how many were dropped as a background event; a request retry
+        of the client is shown as `stream_error`, as in a turn)
         summary = summary prefix + "\n" + the reply's last assistant text
         history := build_compacted_history(initial context, history, summary)
         -> token_count (estimated), rollout `compacted`, "Compact task completed", warning
@@ -16,24 +17,22 @@ task; the history is only replaced once the summary is in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from agent.client.errors import ContextWindowExceeded, ModelError, StreamError
 from agent.client.prompt import Prompt
-from agent.client.stream import Completed, OutputItemDone, RateLimits
+from agent.client.stream import Completed, OutputItemDone, RateLimits, RequestRetry
 from agent.protocol import events as ev
 from agent.protocol.items import Message, ResponseItem, user_text
 from agent.tools.truncate import TruncationPolicy, approx_tokens, truncate_text
 
 from .environment import is_environment_context
 from .history import last_assistant_text, remove_first_item
-from .instructions import compact_prompt, summary_prefix
+from .instructions import summary_prefix
 from .project_docs import is_user_instructions
-from .retry import retry_stream
-
-if TYPE_CHECKING:
-    from .session import Session
-    from .task_context import TurnContext
+from .retry import request_retry_notice, retry_stream
+from .task_context import TurnContext
+from .turn_host import TurnHost
 
 USER_MESSAGES_MAX_TOKENS = 20_000
 NO_SUMMARY = "(no summary available)"
@@ -110,55 +109,61 @@ def build_compacted_history(
 # --- running it ------------------------------------------------------------------------------
 
 
-async def run_compact_task(session: Session, ctx: TurnContext) -> None:
+async def run_compact_task(host: TurnHost, ctx: TurnContext) -> None:
     """The compact op as its own task: task_started, compaction, task_complete."""
-    await session.emit(ctx.turn_id, ev.TaskStarted(model_context_window=session.context_window(ctx)))
+    await host.fanout.emit(ctx.turn_id, ev.TaskStarted(model_context_window=host.accounting.context_window(ctx)))
     try:
-        await compact(session, ctx)
+        await compact(host, ctx)
     except ModelError as err:
-        await session.emit_error(ctx.turn_id, err.message, err.info, err.status)
-    session.rollout.flush()
-    await session.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=None))
+        await host.fanout.error(ctx.turn_id, err.message, err.info, err.status)
+    host.conversation.flush()
+    await host.fanout.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=None))
 
 
-async def compact(session: Session, ctx: TurnContext) -> None:
+async def compact(host: TurnHost, ctx: TurnContext) -> None:
     """Summarise the conversation and replace the history (raises ModelError)."""
-    items = [*session.history.for_prompt(), user_text(compact_prompt(session.config))]
-    session.record_turn_context(ctx)
-    reply, trimmed = await _request_summary(session, ctx, items)
+    items = host.prompts.compaction_input()
+    conversation = host.conversation
+    conversation.record_turn_context(ctx)
+    reply, trimmed = await _request_summary(host, ctx, items)
     if trimmed:
-        await session.emit(ctx.turn_id, ev.BackgroundEvent(message=trimmed_message(trimmed)))
+        await host.fanout.emit(ctx.turn_id, ev.BackgroundEvent(message=trimmed_message(trimmed)))
     summary = summary_text(last_assistant_text(reply))
-    history = build_compacted_history(session.context.initial_context(ctx), session.history.items, summary)
-    await session.replace_history(ctx, history, summary)
-    await session.emit(ctx.turn_id, ev.AgentMessage(message=COMPLETED_MESSAGE))
-    await session.emit(ctx.turn_id, ev.Warning(message=WARNING_MESSAGE))
+    history = build_compacted_history(conversation.context.initial_context(ctx), conversation.history.items, summary)
+    conversation.replace(ctx, history)
+    await host.accounting.report(ctx.turn_id)
+    conversation.record_compacted(summary)
+    await host.fanout.emit(ctx.turn_id, ev.AgentMessage(message=COMPLETED_MESSAGE))
+    await host.fanout.emit(ctx.turn_id, ev.Warning(message=WARNING_MESSAGE))
 
 
-async def _request_summary(session: Session, ctx: TurnContext, items: list[ResponseItem]) -> tuple[list[ResponseItem], int]:
+async def _request_summary(host: TurnHost, ctx: TurnContext, items: list[ResponseItem]) -> tuple[list[ResponseItem], int]:
     """The reply's items and how many old items had to be dropped to fit the window."""
     trimmed = 0
     while True:
-        prompt = session.compaction_prompt(ctx, items)
+        prompt = host.prompts.compaction(ctx, items)
         try:
-            return await retry_stream(session, ctx.turn_id, lambda p=prompt: _drain(session, ctx, p)), trimmed
+            reply = await retry_stream(host.retry_policy, host.fanout, ctx.turn_id, lambda p=prompt: _drain(host, ctx, p))
+            return reply, trimmed
         except ContextWindowExceeded:
             if len(items) <= 1:
-                await session.mark_context_full(ctx)
+                await host.accounting.mark_context_full(ctx)
                 raise
             items = remove_first_item(items)
             trimmed += 1
 
 
-async def _drain(session: Session, ctx: TurnContext, prompt: Prompt) -> list[ResponseItem]:
+async def _drain(host: TurnHost, ctx: TurnContext, prompt: Prompt) -> list[ResponseItem]:
     """Stream one request to completion; the output items (nothing is shown or run)."""
     items: list[ResponseItem] = []
-    async for event in session.client.stream(prompt):
+    async for event in host.client.stream(prompt):
         if isinstance(event, OutputItemDone):
             items.append(event.item)
         elif isinstance(event, RateLimits):
-            await session.update_rate_limits(ctx.turn_id, event.snapshot)
+            await host.accounting.rate_limits(ctx.turn_id, event.snapshot)
+        elif isinstance(event, RequestRetry):
+            await host.fanout.emit(ctx.turn_id, request_retry_notice(event))
         elif isinstance(event, Completed):
-            await session.add_usage(ctx.turn_id, event.usage)
+            await host.accounting.add_usage(ctx.turn_id, event.usage)
             return items
     raise StreamError("stream disconnected before completion: stream closed before response.completed")

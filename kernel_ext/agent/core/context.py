@@ -11,22 +11,22 @@ once, on first use (so a missing instructions file fails the first task, not the
 
 from __future__ import annotations
 
-from typing import Any
-
 from agent.protocol.items import InputText, Message, ResponseItem
 from agent.tools.truncate import TruncationPolicy
 
+from .config import Config
 from .environment import EnvironmentContext, diff
 from .history import ConversationHistory
 from .instructions import base_instructions
 from .model_family import history_policy, truncation_policy
 from .project_docs import user_instructions_message
+from .task_context import TurnContext
 from .tokens import TokenTracker, estimate_tokens
 
 
 class ConversationContext:
-    def __init__(self, config: Any, defaults: Any, resumed_history: list[ResponseItem] | None = None):
-        """`defaults`: the session's turn settings (a TurnContext) at creation or resume."""
+    def __init__(self, config: Config, defaults: TurnContext, resumed_history: list[ResponseItem] | None = None):
+        """`defaults`: the session's turn settings at creation or resume."""
         self.config = config
         self.tokens = TokenTracker()
         self._user_instructions = user_instructions_message(config)
@@ -45,9 +45,9 @@ class ConversationContext:
         """The 1.2x history budget for tool outputs of `model`'s family."""
         return history_policy(truncation_policy(model, self.config))
 
-    def initial_context(self, ctx: Any) -> list[ResponseItem]:
+    def initial_context(self, ctx: TurnContext) -> list[ResponseItem]:
         items: list[ResponseItem] = []
-        developer = getattr(self.config, "developer_instructions", None)
+        developer = self.config.developer_instructions
         if developer:
             items.append(Message(role="developer", content=[InputText(text=developer)]))
         if self._user_instructions is not None:
@@ -55,14 +55,14 @@ class ConversationContext:
         items.append(EnvironmentContext.from_turn(ctx).message())
         return items
 
-    def environment_update(self, ctx: Any) -> list[ResponseItem]:
+    def environment_update(self, ctx: TurnContext) -> list[ResponseItem]:
         """The diff message to record before a task's input (empty when nothing changed)."""
         current = EnvironmentContext.from_turn(ctx)
         previous, self._last_env = self._last_env, current
         changed = diff(previous, current)
         return [changed.message()] if changed is not None else []
 
-    def replace(self, ctx: Any, items: list[ResponseItem]) -> int:
+    def replace(self, ctx: TurnContext, items: list[ResponseItem]) -> int:
         """Replace the history (compaction); returns and records the estimated tokens."""
         self.history.replace(items)
         self._last_env = EnvironmentContext.from_turn(ctx)

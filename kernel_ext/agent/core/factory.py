@@ -4,7 +4,7 @@ Front ends call these; they never touch the client layer themselves. A missing k
 a session that can't be found, becomes a `SetupError` that says what to do.
 
 * `open_session(config, source=...)`: a new session recorded to a new rollout
-  (`core/rollout.py`). Rollouts are always written; `history.persistence` only governs
+  (`core/rollout/`). Rollouts are always written; `history.persistence` only governs
   `history.jsonl`. If the rollout can't be created the session still runs, unrecorded
   (a warning is logged).
 * `resume_session(config, id_or_path)`: the same id, appending to the same file, with the
@@ -214,19 +214,11 @@ def _build(config: Config, env: Mapping[str, str] | None, keys: _Keys, *, conver
     from .message_history import history_info
 
     env = os.environ if env is None else env
-    holder: dict[str, Session] = {}
-
-    async def on_retry(attempt: int, max_attempts: int, delay_s: float, reason: str) -> None:
-        session = holder.get("session")
-        if session is not None:
-            await session.notify_request_retry(attempt, max_attempts, delay_s, reason)
-
-    client = connect(config.model_provider_id, config.model_provider, keys.api_key, env=env, on_retry=on_retry)
+    client = connect(config.model_provider_id, config.model_provider, keys.api_key, env=env)
     info = probe_mechanism()
     session_kw.setdefault("sandbox_mechanism", info.mechanism)
     session_kw.setdefault("sandbox_warning", info.warning)
     session = Session(config, client, conversation_id=conversation_id, secrets=keys.secrets, **session_kw)
-    holder["session"] = session
     _redactors[session] = keys.redact
     configured = session.configured.msg
     configured.history_log_id, configured.history_entry_count = history_info(config.home)  # type: ignore[union-attr]

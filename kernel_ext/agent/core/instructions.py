@@ -10,7 +10,10 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Config
 
 
 @cache
@@ -23,20 +26,18 @@ def shipped_instructions() -> str:
     return shipped_prompt("base_instructions.md")
 
 
-def base_instructions(config: Any) -> str:
-    inline = getattr(config, "instructions", None)
-    if inline:
-        return str(inline)
-    path = getattr(config, "instructions_file", None)
-    if path:
-        return Path(path).expanduser().read_text(encoding="utf-8")
+def base_instructions(config: Config) -> str:
+    if config.instructions:
+        return config.instructions
+    if config.instructions_file:
+        return Path(config.instructions_file).expanduser().read_text(encoding="utf-8")
     return shipped_instructions()
 
 
-def compact_prompt(config: Any) -> str:
-    """What the model is asked to do when the conversation is compacted."""
-    configured = getattr(config, "compact_prompt", None)
-    return str(configured) if configured else shipped_prompt("compact_prompt.md").strip()
+def compact_prompt(config: Config | None) -> str:
+    """What the model is asked to do when the conversation is compacted (None: the shipped text)."""
+    configured = config.compact_prompt if config is not None else None
+    return configured or shipped_prompt("compact_prompt.md").strip()
 
 
 def summary_prefix() -> str:

@@ -8,8 +8,9 @@ exclusive `flock` is taken with `LOCK_NB`, up to `LOCK_TRIES` tries `LOCK_INTERV
 apart (then `BlockingIOError`); the line is written with one call. With `max_bytes` set,
 a file that has grown past it is trimmed, still under the lock, to the newest whole
 lines that fit in `TRIM_FRACTION` of it: they go to a 0600 temp file that atomically
-replaces the old one. A writer that waited on the old file notices (its inode is no
-longer the path's) and retries on the new one, so no line is lost or torn.
+replaces the old one (`confined_fs.write_private_file`). A writer that waited on the old
+file notices (its inode is no longer the path's) and retries on the new one, so no line
+is lost or torn.
 `persistence = "none"` writes nothing.
 
 Reading (`history_info`, `read_history_entry`) takes a shared lock with the same retry
@@ -31,11 +32,12 @@ import fcntl
 import json
 import logging
 import os
-import secrets
 import stat
 import time
 from pathlib import Path
 from typing import Any, Callable
+
+from agent.tools.confined_fs import write_private_file
 
 from .home import ensure_home
 
@@ -200,18 +202,7 @@ def _trim(fd: int, path: Path, target: int) -> None:
     size = os.fstat(fd).st_size
     data = os.pread(fd, size, 0)
     kept = newest_lines(data, target)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(out, 0o600)
-        _write_all(out, kept)
-        os.fsync(out)
-    except BaseException:
-        os.close(out)
-        temp.unlink(missing_ok=True)
-        raise
-    os.close(out)
-    os.replace(temp, path)
+    write_private_file(path, kept)
 
 
 def newest_lines(data: bytes, limit: int) -> bytes:

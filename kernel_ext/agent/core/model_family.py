@@ -13,9 +13,12 @@ byte policies).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from agent.tools.truncate import BYTES_PER_TOKEN, TruncationPolicy
+
+if TYPE_CHECKING:
+    from .config import Config
 
 DEFAULT_TOOL_OUTPUT_LIMIT = 10_000
 AUTO_COMPACT_PERCENT = 90
@@ -59,25 +62,24 @@ def find_family(slug: str) -> ModelFamily:
     return max(matches, key=lambda f: len(f.prefix))
 
 
-def context_window(model: str, config: Any) -> int | None:
+def context_window(model: str, config: Config) -> int | None:
     """The configured `model_context_window`, else the table's value (None: unknown)."""
-    return getattr(config, "model_context_window", None) or find_family(model).context_window
+    return config.model_context_window or find_family(model).context_window
 
 
-def auto_compact_limit(model: str, config: Any) -> int | None:
+def auto_compact_limit(model: str, config: Config) -> int | None:
     """Tokens at which a task compacts by itself: the configured limit, else 90% of the
     context window; None when neither is known (never compact automatically)."""
-    configured = getattr(config, "model_auto_compact_token_limit", None)
-    if configured:
-        return int(configured)
+    if config.model_auto_compact_token_limit:
+        return config.model_auto_compact_token_limit
     window = context_window(model, config)
     return window * AUTO_COMPACT_PERCENT // 100 if window else None
 
 
-def truncation_policy(model: str, config: Any) -> TruncationPolicy:
+def truncation_policy(model: str, config: Config) -> TruncationPolicy:
     """The family's tool-output policy; `tool_output_token_limit` overrides its size."""
     mode = find_family(model).truncation_mode
-    tokens = getattr(config, "tool_output_token_limit", None)
+    tokens = config.tool_output_token_limit
     if tokens is None:
         return TruncationPolicy(mode, DEFAULT_TOOL_OUTPUT_LIMIT)
     return TruncationPolicy(mode, tokens if mode == "tokens" else tokens * BYTES_PER_TOKEN)

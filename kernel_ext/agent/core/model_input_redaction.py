@@ -1,7 +1,7 @@
 """One redaction pass on everything sent to the model, just before it is sent.
 
-`Session._prompt` (every regular and compaction request) passes the instructions through
-`ModelInputRedactor.text` and every input item through `ModelInputRedactor.items`: each
+`PromptAssembler` (every regular and compaction request) passes the instructions and
+every input item through `ModelInputRedactor.prompt` (or `text` / `items`): each
 known secret value is replaced with `[REDACTED]`, in any item (tool outputs, user and
 developer messages, environment context, tool call arguments). Known values: the
 session's secrets (provider API key, auth.json's values, secret-named environment
@@ -17,8 +17,9 @@ was; a value is never redacted twice in two styles.
 
 Cost (it runs on every request): the environment is re-read (microseconds) and the
 pattern rebuilt only when the set of secrets changed. Items are cached by identity
-(history items are never mutated, only appended or replaced), so a request redacts only
-the items added since the previous one; the rest is one dictionary lookup per item.
+(history items are never mutated, only appended or replaced; `agent.client.memo`), so a
+request redacts only the items added since the previous one; a history that only grew
+reuses the previous result as a block.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Mapping
 
+from agent.client.memo import ListMemo
 from agent.protocol.items import ResponseItem
 
 from .redact import Redactor, secret_env_values
@@ -41,24 +43,24 @@ class ModelInputRedactor:
         self._env = os.environ if env is None else env
         self._known: frozenset[str] | None = None
         self._redactor = Redactor()
-        self._cache: dict[int, tuple[ResponseItem, ResponseItem]] = {}
+        self._memo: ListMemo[ResponseItem, ResponseItem] = ListMemo(lambda item: self._item(item))
         self._text_cache: tuple[str, str] = ("", "")
+
+    def prompt(self, instructions: str, items: list[ResponseItem]) -> tuple[str, list[ResponseItem]]:
+        """The instructions and items of one request, redacted (the environment read once)."""
+        self._refresh()
+        return self._text(instructions), self._memo.map(items)
 
     def items(self, items: list[ResponseItem]) -> list[ResponseItem]:
         """`items` with every secret replaced (unchanged items are returned as they are)."""
         self._refresh()
-        cache: dict[int, tuple[ResponseItem, ResponseItem]] = {}
-        out = []
-        for item in items:
-            hit = self._cache.get(id(item))
-            clean = hit[1] if hit is not None and hit[0] is item else self._item(item)
-            cache[id(item)] = (item, clean)
-            out.append(clean)
-        self._cache = cache
-        return out
+        return self._memo.map(items)
 
     def text(self, value: str) -> str:
         self._refresh()
+        return self._text(value)
+
+    def _text(self, value: str) -> str:
         if self._text_cache[0] is not value:
             self._text_cache = (value, self._redactor.text(value))
         return self._text_cache[1]
@@ -68,7 +70,7 @@ class ModelInputRedactor:
         if known != self._known:
             self._known = known
             self._redactor = Redactor(known)
-            self._cache = {}
+            self._memo = ListMemo(lambda item: self._item(item))
             self._text_cache = ("", "")
 
     def _item(self, item: ResponseItem) -> ResponseItem:

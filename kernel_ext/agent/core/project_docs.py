@@ -2,8 +2,8 @@
 
     global:  <home>/AGENTS.override.md if not blank, else <home>/AGENTS.md (trimmed)
     project: one file per directory from the git root down to the cwd (only the cwd
-             without a git root): AGENTS.override.md, else AGENTS.md, else a configured
-             fallback name; read in that order under one shared byte budget
+             without a git root): AGENTS.override.md, else AGENTS.md, else one of the
+             `fallbacks` names given to `read_project_docs` (the config sets none); read in that order under one shared byte budget
              (`project_doc_max_bytes`, 0 disables), blank files skipped, joined by a
              blank line
     message: `# AGENTS.md instructions for {cwd}` + <INSTRUCTIONS>global
@@ -18,9 +18,12 @@ import codecs
 import logging
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from agent.protocol.items import Message, user_text
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +125,9 @@ def combine(global_text: str | None, project_text: str | None) -> str | None:
     return global_text or project_text or None
 
 
-def user_instructions(config: Any) -> str | None:
+def user_instructions(config: Config) -> str | None:
     """Global instructions and project docs for `config.cwd`, combined; None if neither."""
-    project = read_project_docs(
-        Path(config.cwd), int(getattr(config, "project_doc_max_bytes", 32 * 1024)),
-        getattr(config, "project_doc_fallback_filenames", ()) or (),
-    )
+    project = read_project_docs(Path(config.cwd), config.project_doc_max_bytes)
     return combine(global_instructions(Path(config.home)), project)
 
 
@@ -135,7 +135,7 @@ def wrap_user_instructions(text: str, cwd: Path | str) -> str:
     return f"{HEADER_PREFIX}{cwd}\n\n{OPEN_TAG}\n{text}\n{CLOSE_TAG}"
 
 
-def user_instructions_message(config: Any) -> Message | None:
+def user_instructions_message(config: Config) -> Message | None:
     """The AGENTS.md user message of the initial context, or None when there is nothing."""
     text = user_instructions(config)
     return user_text(wrap_user_instructions(text, config.cwd)) if text else None

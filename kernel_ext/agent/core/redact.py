@@ -49,12 +49,18 @@ SECRET_ENV_MARKERS = ("KEY", "SECRET", "TOKEN", "PASSW", "PASSPHRASE", "CREDENTI
 MIN_SECRET_LENGTH = 8
 
 
+_SECRET_NAME = re.compile("|".join(SECRET_ENV_MARKERS))
+
+
 def secret_env_values(env: Mapping[str, str]) -> list[str]:
-    """Values of the environment variables whose names look secret (module docstring)."""
+    """Values of the environment variables whose names look secret (module docstring).
+    Read before every model request: the cheap tests come first."""
     found = []
     for name, value in env.items():
+        if len(value) < MIN_SECRET_LENGTH or _SECRET_NAME.search(name.upper()) is None:
+            continue
         value = value.strip()
-        if len(value) < MIN_SECRET_LENGTH or not any(marker in name.upper() for marker in SECRET_ENV_MARKERS):
+        if len(value) < MIN_SECRET_LENGTH:
             continue
         if os.path.isabs(value) and os.path.exists(value):
             continue

@@ -1,4 +1,5 @@
-"""The settings of one task (`TurnContext`) and the session's handle on the running task."""
+"""The settings of one task (`TurnContext`) and the session's handle on the running task
+(`ActiveTask`), which also carries the model request in flight (`sample`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, Literal
 from agent.protocol.policy import AskForApproval, SandboxPolicy
 from agent.tools.turn_diff import TurnDiffTracker
 
-from .turn import SampleState
+from .sample_state import SampleState
 
 TaskKind = Literal["regular", "compact"]
 
@@ -27,13 +28,20 @@ class TurnContext:
     effort: str | None = None
     summary: str | None = None
     output_schema: dict[str, Any] | None = None
-    current: SampleState | None = field(default=None, repr=False)
     diff: TurnDiffTracker | None = field(default=None, repr=False)
 
 
 @dataclass
 class ActiveTask:
-    sub_id: str
+    """The running task. `sample` is the model request in flight: its items are recorded,
+    the outputs of its calls not yet (None between requests); the turn loop sets and
+    clears it, and an interrupt answers its calls."""
+
     ctx: TurnContext
-    task: asyncio.Task[None]
     kind: TaskKind = "regular"
+    task: asyncio.Task[None] = field(init=False, repr=False)
+    sample: SampleState | None = field(default=None, repr=False)
+
+    @property
+    def sub_id(self) -> str:
+        return self.ctx.turn_id

@@ -4,11 +4,16 @@
                    take pending input -> sample (with stream retries) -> record the outputs
                    -> last request at or over the auto-compact limit? compact, continue
                    -> no tool outputs and no pending input? break }  -> task_complete
-    sample:    stream events -> deltas out as events; each completed item is recorded
+    sample:    stream events -> deltas out as events (a request retry -> `stream_error`);
+               each completed item is recorded
                (history + rollout) at once, so a tool call is in the session file before
                its tool runs (a `kill -9` mid-tool keeps it; resume answers it "aborted");
                each tool call then starts at once (RW lock: parallel tools share, others
                run alone); Completed -> await calls in order -> record their outputs
+
+The request in flight is kept on the task (`ActiveTask.sample`) from its first item until
+the outputs of its calls are recorded; an interrupt answers those calls from it
+(`interrupted_items`). The loop reaches the session only through `TurnHost`.
 
 Tool calls that cannot be answered by call_id are never run: one without a call_id, or
 one repeating a call_id already used in the same response, gets a fresh local id and an
@@ -29,11 +34,10 @@ compacting again (no compaction loop).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass, replace
+from typing import Callable
 
 from agent.client.errors import ModelError, StreamError
 from agent.client.stream import (
@@ -44,6 +48,7 @@ from agent.client.stream import (
     ReasoningContentDelta,
     ReasoningSummaryDelta,
     ReasoningSummaryPartAdded,
+    RequestRetry,
 )
 from agent.protocol import events as ev
 from agent.protocol.items import (
@@ -60,46 +65,13 @@ from agent.tools import ToolCall, ToolFatal, ToolResult
 
 from .compact import compact
 from .history import last_assistant_text
-from .retry import retry_stream
-
-if TYPE_CHECKING:
-    from .session import Session
-    from .task_context import TurnContext
-
+from .retry import request_retry_notice, retry_stream
+from .sample_state import CallSlot, SampleState
+from .task_context import ActiveTask, TurnContext
+from .turn_host import TurnHost
 
 MAX_REFUSED_RESPONSES = 3
 TURN_FAILED = "aborted: the turn failed before this call finished; it may have partly run"
-
-
-@dataclass
-class CallSlot:
-    item: ResponseItem
-    call: ToolCall
-    task: asyncio.Future[ToolResult]
-    started: float
-
-
-@dataclass
-class SampleState:
-    """What one model request produced so far, in stream order. `items` are already
-    recorded; the outputs of `calls` are recorded when the request ends."""
-
-    items: list[ResponseItem] = field(default_factory=list)
-    calls: dict[str, CallSlot] = field(default_factory=dict)
-    usage: ev.TokenUsage | None = None
-    refused: int = 0
-    """Calls answered with an error instead of being run (no call_id, duplicate call_id)."""
-
-    @property
-    def only_refused(self) -> bool:
-        return self.refused > 0 and self.refused == len(self.calls)
-
-    async def cancel_calls(self, grace_s: float = 0.1) -> None:
-        running = [slot.task for slot in self.calls.values() if not slot.task.done()]
-        for task in running:
-            task.cancel()
-        if running:
-            await asyncio.wait(running, timeout=grace_s)
 
 
 def as_tool_call(item: ResponseItem) -> ToolCall | None:
@@ -156,145 +128,158 @@ def answered(result: ToolResult) -> asyncio.Future[ToolResult]:
     return future
 
 
-def aborted_text(session: Session, call: ToolCall, started: float) -> str:
+def aborted_text(shell_like: bool, started: float) -> str:
     secs = max(time.monotonic() - started, 0.1)
-    if session.tool_is_shell_like(call.name):
+    if shell_like:
         return f"Wall time: {secs:.1f} seconds\naborted by user"
     return f"aborted by user after {secs:.1f}s"
 
 
-async def run_task(session: Session, ctx: TurnContext, user_items: list[ResponseItem]) -> None:
+async def run_task(host: TurnHost, task: ActiveTask, user_items: list[ResponseItem]) -> None:
     """A regular task. Emits task_complete unless cancelled."""
-    await session.emit(ctx.turn_id, ev.TaskStarted(model_context_window=session.context_window(ctx)))
-    await session.record(ctx.turn_id, session.context.environment_update(ctx))
-    await session.record(ctx.turn_id, user_items, echo_user=True)
+    ctx = task.ctx
+    await host.fanout.emit(ctx.turn_id, ev.TaskStarted(model_context_window=host.accounting.context_window(ctx)))
+    await host.conversation.record(ctx.turn_id, host.conversation.context.environment_update(ctx))
+    await host.conversation.record(ctx.turn_id, user_items, echo_user=True)
     last_message: str | None = None
     try:
-        last_message = await _loop(session, ctx)
+        last_message = await _loop(host, task)
     except ModelError as err:
-        await session.emit_error(ctx.turn_id, err.message, err.info, err.status)
+        await host.fanout.error(ctx.turn_id, err.message, err.info, err.status)
     except ToolFatal as err:
-        await session.emit_error(ctx.turn_id, err.message, "other", None)
-    session.rollout.flush()
-    await session.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=last_message))
+        await host.fanout.error(ctx.turn_id, err.message, "other", None)
+    host.conversation.flush()
+    await host.fanout.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=last_message))
 
 
-async def _loop(session: Session, ctx: TurnContext) -> str | None:
+async def _loop(host: TurnHost, task: ActiveTask) -> str | None:
     """Requests until the model stops calling tools; the last assistant text."""
+    ctx = task.ctx
     last_message: str | None = None
     just_compacted = False
     refused_in_a_row = 0
     while True:
-        await session.record(ctx.turn_id, session.take_pending_input(), echo_user=True)
-        state = await sample_with_retries(session, ctx)
+        await host.conversation.record(ctx.turn_id, host.conversation.take_pending(), echo_user=True)
+        state = await sample_with_retries(host, task)
         outputs = [output_item(s.call, s.task.result().output) for s in state.calls.values()]
-        await session.record(ctx.turn_id, outputs)
-        ctx.current = None  # recorded: an interrupt from here on must not record it again
+        await host.conversation.record(ctx.turn_id, outputs)
+        task.sample = None  # recorded: an interrupt from here on must not record it again
         last_message = last_assistant_text(state.items) or last_message
         refused_in_a_row = refused_in_a_row + 1 if state.only_refused else 0
         if refused_in_a_row >= MAX_REFUSED_RESPONSES:
             message = (f"The model's last {refused_in_a_row} responses held only tool calls that could not be run "
                        "(missing or duplicate call_id); the turn was stopped. Check the model provider.")
-            await session.emit_error(ctx.turn_id, message, "other", None)
+            await host.fanout.error(ctx.turn_id, message, "other", None)
             return last_message
-        if session.over_compact_limit(ctx, state.usage):
+        if host.accounting.over_compact_limit(ctx, state.usage):
             if just_compacted:
-                await _still_over_limit(session, ctx, state.usage)
+                await _still_over_limit(host, ctx, state.usage)
                 return last_message
             just_compacted = True
-            await compact(session, ctx)
+            await compact(host, ctx)
             continue
         just_compacted = False
-        if not outputs and not session.has_pending_input():
+        if not outputs and not host.conversation.has_pending():
             return last_message
 
 
-async def _still_over_limit(session: Session, ctx: TurnContext, usage: ev.TokenUsage | None) -> None:
+async def _still_over_limit(host: TurnHost, ctx: TurnContext, usage: ev.TokenUsage | None) -> None:
     current = usage.total_tokens if usage is not None else "unknown"
     message = (
         f"The conversation is still above the token limit after automatic compaction "
-        f"(limit {session.auto_compact_limit(ctx)}, current {current}). Start a new session or trim your input."
+        f"(limit {host.accounting.auto_compact_limit(ctx)}, current {current}). Start a new session or trim your input."
     )
-    await session.emit_error(ctx.turn_id, message, "context_window_exceeded", None)
+    await host.fanout.error(ctx.turn_id, message, "context_window_exceeded", None)
 
 
-async def sample_with_retries(session: Session, ctx: TurnContext) -> SampleState:
+async def sample_with_retries(host: TurnHost, task: ActiveTask) -> SampleState:
     """One model request, replayed from scratch after a retryable error (tools cancelled)."""
+    ctx = task.ctx
 
     async def attempt() -> SampleState:
-        state = SampleState()
-        ctx.current = state
+        state = task.sample = SampleState()
         try:
-            await sample(session, ctx, state)
+            await sample(host, ctx, state)
         except (ModelError, ToolFatal):
             # The request's items are recorded already: answer every call it started.
             await state.cancel_calls()
-            await session.record(ctx.turn_id, settled_outputs(state, failed_text))
-            ctx.current = None
+            await host.conversation.record(ctx.turn_id, settled_outputs(state, failed_text))
+            task.sample = None
             raise
         return state
 
-    return await retry_stream(session, ctx.turn_id, attempt)
+    return await retry_stream(host.retry_policy, host.fanout, ctx.turn_id, attempt)
 
 
-async def sample(session: Session, ctx: TurnContext, state: SampleState) -> None:
-    prompt = session.build_prompt(ctx)
-    async for event in session.client.stream(prompt):
+async def sample(host: TurnHost, ctx: TurnContext, state: SampleState) -> None:
+    host.conversation.record_turn_context(ctx)
+    prompt = host.prompts.regular(ctx)
+    fanout = host.fanout
+    async for event in host.client.stream(prompt):
         if isinstance(event, OutputItemDone):
-            await _on_item_done(session, ctx, state, event.item)
+            await _on_item_done(host, ctx, state, event.item)
         elif isinstance(event, OutputTextDelta):
-            await session.emit(ctx.turn_id, ev.AgentMessageDelta(delta=event.delta))
+            await fanout.emit(ctx.turn_id, ev.AgentMessageDelta(delta=event.delta))
         elif isinstance(event, ReasoningSummaryDelta):
-            await session.emit_reasoning(ctx.turn_id, ev.AgentReasoningDelta(delta=event.delta))
+            await fanout.reasoning(ctx.turn_id, ev.AgentReasoningDelta(delta=event.delta))
         elif isinstance(event, ReasoningContentDelta):
-            await session.emit_raw_reasoning(ctx.turn_id, ev.AgentReasoningRawContentDelta(delta=event.delta))
+            await fanout.raw_reasoning(ctx.turn_id, ev.AgentReasoningRawContentDelta(delta=event.delta))
         elif isinstance(event, ReasoningSummaryPartAdded):
-            await session.emit_reasoning(ctx.turn_id, ev.AgentReasoningSectionBreak(summary_index=event.summary_index))
+            await fanout.reasoning(ctx.turn_id, ev.AgentReasoningSectionBreak(summary_index=event.summary_index))
         elif isinstance(event, RateLimits):
-            await session.update_rate_limits(ctx.turn_id, event.snapshot)
+            await host.accounting.rate_limits(ctx.turn_id, event.snapshot)
+        elif isinstance(event, RequestRetry):
+            await fanout.emit(ctx.turn_id, request_retry_notice(event))
         elif isinstance(event, Completed):
             state.usage = event.usage
-            await session.add_usage(ctx.turn_id, event.usage)
+            await host.accounting.add_usage(ctx.turn_id, event.usage)
             for slot in state.calls.values():
                 await slot.task
             if state.calls:
-                await session.emit_turn_diff(ctx)
+                await emit_turn_diff(host, ctx)
             return
     # Clients raise StreamError themselves; this guards a client that just stops.
     raise StreamError("stream disconnected before completion: stream closed before response.completed")
 
 
-async def _on_item_done(session: Session, ctx: TurnContext, state: SampleState, item: ResponseItem) -> None:
+async def emit_turn_diff(host: TurnHost, ctx: TurnContext) -> None:
+    if ctx.diff is not None and ctx.diff.paths:
+        diff = await asyncio.to_thread(ctx.diff.unified_diff)
+        if diff:
+            await host.fanout.emit(ctx.turn_id, ev.TurnDiff(unified_diff=diff))
+
+
+async def _on_item_done(host: TurnHost, ctx: TurnContext, state: SampleState, item: ResponseItem) -> None:
     call = as_tool_call(item)
     refusal = refusal_for(call, state) if call is not None else None
     if call is not None and refusal is not None:
         item, call = with_local_call_id(item, call)
-    await session.record(ctx.turn_id, [item])  # before its tool runs: a crash must not lose it
+    await host.conversation.record(ctx.turn_id, [item])  # before its tool runs: a crash must not lose it
     state.items.append(item)
     if call is not None:
         if refusal is not None:
             state.refused += 1
             task = answered(ToolResult(refusal.model_text, success=False))
         else:
-            task = asyncio.create_task(session.run_tool(ctx, call))
+            task = asyncio.create_task(host.tool_runner.run(ctx, call))
         state.calls[call.call_id] = CallSlot(item, call, task, time.monotonic())
         if refusal is not None:
-            await session.emit(ctx.turn_id, ev.Warning(message=refusal.warning))
+            await host.fanout.emit(ctx.turn_id, ev.Warning(message=refusal.warning))
     elif isinstance(item, Message) and item.role == "assistant":
-        await session.emit(ctx.turn_id, ev.AgentMessage(message=item.text()))
+        await host.fanout.emit(ctx.turn_id, ev.AgentMessage(message=item.text()))
     elif isinstance(item, Reasoning):
         for part in item.summary:
-            await session.emit_reasoning(ctx.turn_id, ev.AgentReasoning(text=part.text))
+            await host.fanout.reasoning(ctx.turn_id, ev.AgentReasoning(text=part.text))
         for raw in item.content or []:
-            await session.emit_raw_reasoning(ctx.turn_id, ev.AgentReasoningRawContent(text=raw.text))
+            await host.fanout.raw_reasoning(ctx.turn_id, ev.AgentReasoningRawContent(text=raw.text))
 
 
-def interrupted_items(session: Session, state: SampleState | None) -> list[ResponseItem]:
+def interrupted_items(state: SampleState | None, shell_like: Callable[[str], bool]) -> list[ResponseItem]:
     """What an interrupted request still has to record: an output for each of its calls
     (its items were recorded as they arrived)."""
     if state is None:
         return []
-    return settled_outputs(state, lambda slot: aborted_text(session, slot.call, slot.started))
+    return settled_outputs(state, lambda slot: aborted_text(shell_like(slot.call.name), slot.started))
 
 
 def failed_text(slot: CallSlot) -> str:
@@ -315,11 +300,3 @@ def settled_outputs(state: SampleState, unfinished: Callable[[CallSlot], str]) -
         else:
             outputs.append(output_item(slot.call, unfinished(slot)))
     return outputs
-
-
-def describe_arguments(call: ToolCall) -> str:
-    """A compact one-line rendering of a call's arguments for display events."""
-    try:
-        return json.dumps(json.loads(call.payload), ensure_ascii=False)
-    except (json.JSONDecodeError, TypeError):
-        return call.payload

@@ -1,12 +1,12 @@
 """The side panel's wire: JupyterLab panel <-> kernel, over two comms (pure models).
 
-The panel opens two comms on the kernel (see frontends/panel_bridge.py for why two):
+The panel opens two comms on the kernel (see frontends/notebook/panel_bridge.py for why two):
 
 * `agent.panel.commands` carries `PanelCommand`s from the panel. The kernel never sends on
   it, so ipykernel keeps routing it to the panel's subshell (panel traffic does not wait
   behind a busy cell).
 * `agent.panel.events` carries `PanelMessage`s from the kernel: status, the transcript (the
-  very state `frontends/transcript.py` builds for the cell widget, sent as patches), the
+  very state `frontends/transcript/` builds for the cell widget, sent as patches), the
   recorded sessions, notices, and `notebook_edit` requests the front end must carry out.
 
 `TranscriptState` and its blocks describe what `Transcript.state()` returns; a test
@@ -297,11 +297,13 @@ class PanelStatus(_Msg):
 
 
 class TextAppend(TypedDict):
-    """`block.text += text` on the block `id`, whose `rev` becomes `rev`."""
+    """`block.text += text` on the block `id` (an agent or reasoning block), whose `rev`
+    becomes `rev` and `streaming` becomes `streaming` (the end of a stream is an append too)."""
 
     id: str
     rev: int
     text: str
+    streaming: bool
 
 
 class TranscriptPatch(_Msg):
@@ -312,7 +314,10 @@ class TranscriptPatch(_Msg):
     id; each entry of `appends` extends the `text` of a block already held (streamed
     answers and reasoning grow this way, so the bytes sent stay linear in the text);
     `order` then lists every block id, in display order. `turn_diff` is `None` when it is
-    unchanged since the last patch (after a reset: when there is none)."""
+    unchanged since the last patch (after a reset: when there is none), `""` when it went
+    away. `status` is `None` when it is unchanged since the last patch except for the clock
+    (`now`, `elapsed_s`: a front end ticks the elapsed time itself); a reset always has it.
+    So a patch costs the new text plus a constant per changed block, not a status each."""
 
     type: Literal["transcript"] = "transcript"
     session_id: str | None
@@ -322,7 +327,7 @@ class TranscriptPatch(_Msg):
     blocks: list[TranscriptBlock]
     appends: list[TextAppend] = []
     turn_diff: str | None
-    status: TranscriptStatus
+    status: TranscriptStatus | None
 
 
 class SessionSummary(_Msg):

@@ -1,12 +1,13 @@
 """Policies and small enums shared by every layer (spec §7.1, §7.2, §10.2).
 
 `SandboxPolicy` is a tagged union (`type`, kebab-case) exactly as Codex serialises it;
-`AskForApproval`, `ReviewDecision` and the reasoning knobs are plain string literals.
+`AskForApproval`, `ReviewDecision` and the reasoning knobs are plain string literals;
+`APPROVAL_POLICIES` and `SANDBOX_MODES` list the values of the first and of `SandboxMode`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +19,11 @@ ReviewDecision = Literal["approved", "approved_for_session", "denied", "abort"]
 
 SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 """The config-file spelling of a sandbox policy."""
+
+APPROVAL_POLICIES: tuple[AskForApproval, ...] = get_args(AskForApproval)
+"""Every approval policy, in the order front ends list them (derived from `AskForApproval`)."""
+SANDBOX_MODES: tuple[SandboxMode, ...] = get_args(SandboxMode)
+"""Every sandbox mode, from the most to the least restricted (derived from `SandboxMode`)."""
 
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
 ReasoningSummary = Literal["auto", "concise", "detailed", "none"]

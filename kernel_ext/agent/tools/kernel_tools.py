@@ -5,16 +5,21 @@
 `ThreadedPythonRunner` over the access's namespace, formatting results with
 `access.format_rich`). They share one `SecretMasker`: secrets in their output are masked,
 except in the variables named in `unmasked` (config `kernel_variables_unmasked`).
+
+`notebook_tools(shell, notebook, unmasked=())` is what a notebook session gets: those four
+over IPython's `shell` (`IPythonKernelAccess`), and `notebook_edit` with `notebook` as the
+front end that carries out its edits.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from .base import Tool
-from .kernel_access import KernelAccess, PythonRunner
+from .kernel_access import IPythonKernelAccess, KernelAccess, PythonRunner
 from .kernel_vars import KernelVariablesTool
 from .last_error import LastErrorTool
+from .notebook_edit import NotebookEditTool, NotebookFrontend
 from .notebook_history import NotebookHistoryTool
 from .run_python import RunPythonTool, ThreadedPythonRunner
 from .secret_mask import SecretMasker
@@ -34,3 +39,8 @@ def kernel_tools(access: KernelAccess, runner: PythonRunner | None = None, unmas
         NotebookHistoryTool(access, masker),
         RunPythonTool(access, runner, masker),
     ]
+
+
+def notebook_tools(shell: Any, notebook: NotebookFrontend, unmasked: Iterable[str] = ()) -> list[Tool]:
+    """The kernel tools over IPython's `shell`, then `notebook_edit` through `notebook`."""
+    return [*kernel_tools(IPythonKernelAccess(shell), unmasked=unmasked), NotebookEditTool(notebook)]

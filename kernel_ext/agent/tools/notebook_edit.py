@@ -6,9 +6,10 @@ waits for its answer. The panel shows the change as a per-cell diff with Accept 
 first, so the user's Accept is the approval; a Reject goes back to the model as
 "rejected by user". A run reports the cell's outputs.
 
-The front end is reached through `NotebookFrontend` (set on the tool as `frontend` by the
-panel bridge when a panel attaches; None without one). No panel, a panel that does not
-answer in time, or a stopped turn each give the model a clear message. Key-shaped
+The front end is the `NotebookFrontend` the tool is built with (the notebook front end's
+relay, which the side panel's bridge attaches to while a panel is there: `connected`
+says whether one is). No panel, a panel that does not answer in time, or a stopped turn
+each give the model a clear message. Key-shaped
 strings and secret-named values in a run's outputs are masked (secret_mask.py), with a
 `[masked: …]` note.
 """
@@ -43,7 +44,8 @@ DESCRIPTION = (
 
 
 class NotebookFrontend(Protocol):
-    """The panel end that performs edits (implemented by frontends/panel_bridge.py)."""
+    """The front end that performs edits (frontends/notebook/edit_relay.py, forwarding to
+    the side panel's bridge)."""
 
     @property
     def connected(self) -> bool:
@@ -58,7 +60,7 @@ class NotebookEditTool:
     name = "notebook_edit"
     supports_parallel = False
 
-    def __init__(self, frontend: NotebookFrontend | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, frontend: NotebookFrontend, timeout_s: float = DEFAULT_TIMEOUT_S):
         self.frontend = frontend
         self.timeout_s = timeout_s
 
@@ -76,7 +78,7 @@ class NotebookEditTool:
     async def handle(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
         request = parse_request(call)
         frontend = self.frontend
-        if frontend is None or not frontend.connected:
+        if not frontend.connected:
             raise RespondToModel(NO_FRONTEND)
         try:
             answer = await frontend.request_edit(request, self.timeout_s)

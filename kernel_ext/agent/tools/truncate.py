@@ -23,9 +23,6 @@ class TruncationPolicy:
     def byte_budget(self) -> int:
         return self.limit if self.mode == "bytes" else self.limit * BYTES_PER_TOKEN
 
-    def scaled(self, factor: float) -> TruncationPolicy:
-        return TruncationPolicy(self.mode, int(self.limit * factor))
-
 
 def approx_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)

@@ -1,39 +1,13 @@
 // The panel model: kernel messages in, view state out; user actions out as commands.
 import { PanelModel, type ITransport, type TranscriptBlock } from '../model';
-import type { ApprovalBlock, PanelCommandMessage, PanelStatus, TranscriptPatch, TranscriptStatus } from '../protocol';
+import type { ApprovalBlock, PanelCommandMessage, PanelStatus } from '../protocol';
+import { FINAL, STREAM, approval, patch } from './fixtures';
 
 class Recorder implements ITransport {
   sent: PanelCommandMessage[] = [];
   send(command: PanelCommandMessage): void {
     this.sent.push(command);
   }
-}
-
-function status(state: TranscriptStatus['state'], extra: Partial<TranscriptStatus> = {}): TranscriptStatus {
-  return {
-    state,
-    reason: null,
-    stopping: false,
-    started_at: 100,
-    ended_at: null,
-    now: 101,
-    elapsed_s: 1,
-    tokens_used: 0,
-    context_window: null,
-    context_left_percent: null,
-    model: 'gpt-4.1',
-    provider: 'scripted',
-    approval_policy: 'on-request',
-    sandbox: 'workspace-write',
-    sandbox_mechanism: 'bubblewrap',
-    cwd: '/w',
-    session_id: 's1',
-    ...extra
-  };
-}
-
-function patch(blocks: TranscriptBlock[], order: string[], state: TranscriptStatus['state'], reset = false, extra: Partial<TranscriptStatus> = {}): TranscriptPatch {
-  return { type: 'transcript', session_id: 's1', reset, seq: 1, order, blocks, turn_diff: null, status: status(state, extra) };
 }
 
 const panelStatus: PanelStatus = {
@@ -52,25 +26,6 @@ const panelStatus: PanelStatus = {
   notebook: null,
   notebook_edit: true
 };
-
-function approval(status: ApprovalBlock['status'], rev = 0, decision: ApprovalBlock['decision'] = null): ApprovalBlock {
-  return {
-    id: 'b2',
-    kind: 'approval',
-    rev,
-    call_id: 'call-1',
-    request: 'exec',
-    argv: ['rm', '-rf', 'build'],
-    cwd: '/w',
-    parsed_cmd: [],
-    files: [],
-    reason: null,
-    grant_root: null,
-    options: ['approved', 'approved_for_session', 'denied', 'abort'],
-    decision,
-    status
-  };
-}
 
 function ready(): { model: PanelModel; wire: Recorder } {
   const wire = new Recorder();
@@ -111,6 +66,15 @@ describe('PanelModel', () => {
     expect(s.blocks[1]).toMatchObject({ text: 'Hello there', streaming: false });
     expect(s.active).toBe(false);
     expect(listener).toHaveBeenCalledTimes(2);
+  });
+
+  it('applies text appends and keeps the turn diff a patch leaves out', () => {
+    const { model } = ready();
+    STREAM.forEach(p => model.handle(p));
+    const s = model.state();
+    expect(s.blocks).toEqual(FINAL.blocks);
+    expect(s.turnDiff).toBe(FINAL.turn_diff);
+    expect(s.turn?.state).toBe('done');
   });
 
   it('a reset patch replaces the transcript (new or resumed session)', () => {

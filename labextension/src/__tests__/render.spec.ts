@@ -1,5 +1,8 @@
-// The ported renderers: escaping, links, code-block extraction and the cell diff.
-import { codeBlocks, escapeHtml, lineDiff, renderMarkdown, shellJoin } from '../render';
+// The text renderers: escaping, links, code blocks, highlighting; and the panel's cell diff.
+import { lineDiff } from '../line_diff';
+import { highlight } from '../transcript/highlight';
+import { renderMarkdown } from '../transcript/markdown';
+import { escapeHtml, fmtBytes, fmtMs, shellJoin } from '../transcript/text';
 
 describe('render', () => {
   it('escapes HTML and only links http(s)', () => {
@@ -11,12 +14,17 @@ describe('render', () => {
     expect(shellJoin(['echo', 'a b', ''])).toBe("echo 'a b' ''");
   });
 
-  it('finds fenced code blocks with their language', () => {
-    expect(codeBlocks('text\n```python\nx = 1\nprint(x)\n```\nmore\n~~~\nplain\n~~~')).toEqual([
-      { lang: 'python', code: 'x = 1\nprint(x)' },
-      { lang: '', code: 'plain' }
-    ]);
-    expect(renderMarkdown('```python\nx = 1\n```')).toContain('data-lang="python"');
+  it('renders fenced code blocks highlighted, with their language', () => {
+    const html = renderMarkdown('text\n```python\nx = 1  # one\n```\nmore\n~~~\n<plain>\n~~~');
+    expect(html).toContain('<pre class="jp-agent-code" data-lang="python"><code class="language-python">');
+    expect(html).toContain('<span class="jp-agent-tok-comment"># one</span>');
+    expect(html).toContain('<code class="language-text">&lt;plain&gt;</code>');
+    expect(highlight('+a\n-b', 'diff')).toBe('<span class="jp-agent-tok-add">+a</span>\n<span class="jp-agent-tok-del">-b</span>');
+  });
+
+  it('formats durations and sizes', () => {
+    expect([fmtMs(null), fmtMs(250), fmtMs(1500), fmtMs(125000)]).toEqual(['', '250 ms', '1.5 s', '2m 05s']);
+    expect([fmtBytes(10), fmtBytes(2048), fmtBytes(3 * 1024 * 1024)]).toEqual(['10 B', '2.0 KiB', '3.0 MiB']);
   });
 
   it('diffs cell sources line by line', () => {

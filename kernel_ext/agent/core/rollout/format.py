@@ -28,7 +28,7 @@ PERSISTED_EVENTS = frozenset({
     "user_message", "agent_message", "agent_reasoning", "agent_reasoning_raw_content",
     "token_count", "undo_completed", "turn_aborted", "error",
 })
-"""Codex's list (§9.1, without review-mode events, which this agent has not) plus `error`,
+"""Codex's list (spec §9.1, without review-mode events, which this agent has not) plus `error`,
 so a transcript redrawn from the file shows why a turn failed."""
 
 NOT_USER_PREFIXES = ("<environment_context>", "# AGENTS.md instructions for", "<user_instructions>", "<user_shell_command>")

@@ -1,7 +1,7 @@
 """What the session tells its persistence layer (the rollout file), as a Protocol.
 
 The session calls these as things happen; `NullSink` records nothing (tests, throwaway
-sessions). The rollout recorder (core/rollout.py) implements it for real.
+sessions). The rollout recorder (recorder.py) implements it for real.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 The patch comes from the argument, or from stdin when there is none. It applies in the
 current directory; stdout gets the summary, stderr the error. Exit codes: 0 applied,
 1 failed (earlier hunks stay applied), 2 no patch given.
+
+A documented exception to the front-end contract (pyproject.toml): this command runs no
+session, it *is* the patch engine's command-line front end, so it imports
+`agent.tools.patch` directly.
 """
 
 from __future__ import annotations
@@ -23,8 +27,6 @@ def add_apply_patch_command(sub: argparse._SubParsersAction) -> None:
 
 
 def run_apply_patch_command(args: argparse.Namespace) -> int:
-    from agent.core.standalone import run_apply_patch
-
     patch = args.patch
     if patch is None:
         try:
@@ -43,3 +45,22 @@ def run_apply_patch_command(args: argparse.Namespace) -> int:
         sys.stderr.write(err)
         sys.stderr.flush()
     return code
+
+
+def run_apply_patch(patch_text: str, cwd: Path) -> tuple[int, str, str]:
+    """Codex's standalone `apply_patch` (spec §5.3): returns (exit code, stdout, stderr).
+
+    Hunks are applied in order without rollback, so after a failure the earlier hunks
+    stay applied. Zero hunks is an error (`No files were modified.`).
+    """
+    from agent.tools.patch import PatchApplyError, PatchParseError, apply_hunks, parse_patch, summary_text
+
+    try:
+        hunks = parse_patch(patch_text)
+    except PatchParseError as err:
+        return 1, "", err.cli_message() + "\n"
+    try:
+        result = apply_hunks(hunks, Path(cwd))
+    except PatchApplyError as err:
+        return 1, "", err.message + "\n"
+    return 0, summary_text(result), ""

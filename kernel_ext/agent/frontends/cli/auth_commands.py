@@ -24,17 +24,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.core.auth import (
+from agent.core.api import (
     AGENT_API_KEY_ENV,
     API_KEY_FIELD,
     AuthFileError,
+    agent_home,
     auth_path,
     delete_auth,
     mask_key,
     save_api_key,
     stored_api_key,
 )
-from agent.core.home import agent_home
 
 ENV_KEY_VARIABLES = (AGENT_API_KEY_ENV, API_KEY_FIELD)
 """Environment variables that supply the OpenAI key, in the order they are used."""

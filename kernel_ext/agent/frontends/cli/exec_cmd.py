@@ -29,12 +29,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from agent.core.config import CONFIG_FILE, CliOverrides, Config, ConfigError, load_config, parse_cli_override
-from agent.core.errors import SetupError
+from agent.core.api import CONFIG_FILE, CliOverrides, Config, ConfigError, SetupError, load_config, parse_cli_override
 from agent.protocol import events as ev
 from agent.protocol import ops
 from agent.protocol.events import Event
 from agent.protocol.events import Warning as WarningEvent
+from agent.protocol.policy import APPROVAL_POLICIES, SANDBOX_MODES
 
 from ..text.render import TextRenderer
 from ..text.thread_events import ThreadEventMapper
@@ -46,7 +46,7 @@ else:
     import tomli as tomllib
 
 if TYPE_CHECKING:
-    from agent.core.session import Session
+    from agent.core.api import Session
 
 
 def add_exec_command(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -64,8 +64,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--model", default=None)
     p.add_argument("--provider", dest="model_provider", default=None, help="model provider id from the config")
     p.add_argument("--oss", action="store_true", help="use the local OpenAI-compatible server (provider 'ollama')")
-    p.add_argument("-s", "--sandbox", dest="sandbox_mode", choices=["read-only", "workspace-write", "danger-full-access"])
-    p.add_argument("-a", "--ask-for-approval", dest="approval_policy", choices=["untrusted", "on-failure", "on-request", "never"])
+    p.add_argument("-s", "--sandbox", dest="sandbox_mode", choices=SANDBOX_MODES)
+    p.add_argument("-a", "--ask-for-approval", dest="approval_policy", choices=APPROVAL_POLICIES)
     p.add_argument("--full-auto", action="store_true", help="workspace-write sandbox, approvals on request")
     p.add_argument("--dangerously-bypass-approvals-and-sandbox", dest="yolo", action="store_true")
     p.add_argument("-C", "--cd", dest="cwd", default=None, help="working directory")
@@ -127,7 +127,7 @@ def read_prompt(arg: str | None) -> str:
 
 
 def run_exec_command(args: argparse.Namespace) -> int:
-    from agent.core.factory import open_session
+    from agent.core.api import open_session
 
     try:
         prompt = read_prompt(args.prompt)
@@ -150,7 +150,7 @@ def prompt_schema(args: argparse.Namespace, prompt: str) -> dict | None:
 async def run_prompt(args: argparse.Namespace, opener: Callable[[], Session], prompt: str, schema: dict | None) -> int:
     """Open a session with `opener` (new, resumed or forked), run `prompt` as one turn,
     print the progress and the result per `args`; returns the exit code."""
-    from agent.core.factory import startup_warnings, submit_user_text
+    from agent.core.api import startup_warnings, submit_user_text
 
     try:
         session = opener()

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from agent.core.config import CliOverrides, ConfigError, load_config
+from agent.core.api import CliOverrides, ConfigError, load_config
 
 
 def add_info_commands(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -44,7 +44,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def describe_auth(config) -> str:
     """Where the key comes from, masked; or what is missing."""
-    from agent.core.auth import mask_key, resolve_api_key
+    from agent.core.api import mask_key, resolve_api_key
 
     try:
         key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, os.environ)

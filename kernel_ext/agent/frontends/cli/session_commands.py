@@ -30,8 +30,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from agent.core.config import ConfigError
-from agent.core.errors import SetupError
+from agent.core.api import ConfigError, SetupError
 
 from .exec_cmd import add_run_options, load_run_config, prompt_schema, read_prompt, run_prompt
 
@@ -132,8 +131,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
-    from agent.core.home import agent_home
-    from agent.core.rollout import list_sessions
+    from agent.core.api import agent_home, list_sessions
 
     cwd = None if args.all else Path(args.cwd or os.getcwd())
     rows = list_sessions(agent_home(), cwd=cwd, limit=args.limit)
@@ -181,14 +179,13 @@ def _resume(args: argparse.Namespace, *, exec_mode: bool) -> int:
         schema = prompt_schema(args, prompt)
     except (SetupError, ConfigError, OSError, json.JSONDecodeError) as err:
         return _fail(str(err))
-    from agent.core.factory import resume_session
+    from agent.core.api import resume_session
 
     return asyncio.run(run_prompt(args, lambda: resume_session(config, path), prompt, schema))
 
 
 def _resume_path(config, target: str | None) -> Path:
-    from agent.core.factory import locate_session
-    from agent.core.rollout import latest_session
+    from agent.core.api import latest_session, locate_session
 
     if target is not None:
         return locate_session(config.home, target)
@@ -200,7 +197,7 @@ def _resume_path(config, target: str | None) -> Path:
 
 def print_transcript(path: Path) -> int:
     """The recorded conversation (its persisted events), then the session id."""
-    from agent.core.rollout import initial_messages, load_rollout
+    from agent.core.api import initial_messages, load_rollout
     from agent.protocol.events import Event
 
     from ..text.render import TextRenderer
@@ -224,7 +221,7 @@ def print_transcript(path: Path) -> int:
 
 
 def run_fork(args: argparse.Namespace) -> int:
-    from agent.core.factory import fork_session, locate_session
+    from agent.core.api import fork_session, locate_session
 
     try:
         config = load_run_config(args)
@@ -245,10 +242,9 @@ def run_fork(args: argparse.Namespace) -> int:
 
 
 def _fork_only(config, path: Path, at: int | None) -> int:
-    from agent.core.rollout import default_redact, fork_rollout
+    from agent.core.api import fork_recording
 
-    new_id, new_path, kept = fork_rollout(config.home, path, at, redact=default_redact(config.home), source="cli",
-                                          cwd=config.cwd, model_provider=config.model_provider_id)
-    print(f"forked {path.name} -> {new_path} ({len(kept)} line(s) kept)", file=sys.stderr)
+    new_id, new_path, kept = fork_recording(config, path, at)
+    print(f"forked {path.name} -> {new_path} ({kept} line(s) kept)", file=sys.stderr)
     print(new_id)
     return 0

@@ -28,17 +28,16 @@ def wait_transformer(lines: list[str]) -> list[str]:
 
 def load(ip: Any) -> None:
     from .magics import AgentMagics
-    from .notebook_agent import in_kernel
 
     if "AgentMagics" in ip.magics_manager.registry:
         return
     magics = AgentMagics(ip)
     ip.register_magics(magics)
-    if in_kernel(ip):  # elsewhere `%%agent` runs in the foreground anyway, --wait or not
+    if magics.agent.loop.in_kernel:  # elsewhere `%%agent` runs in the foreground anyway, --wait or not
         ip.input_transformers_cleanup.append(wait_transformer)
     from .panel_bridge import attach_panel  # the JupyterLab side panel's comm targets
 
-    attach_panel(ip, magics)
+    magics.panel_bridge = attach_panel(ip, magics.agent)
 
 
 def unload(ip: Any) -> None:
@@ -47,10 +46,13 @@ def unload(ip: Any) -> None:
         ip.input_transformers_cleanup.remove(wait_transformer)
     for kind in ("line", "cell"):
         ip.magics_manager.magics[kind].pop("agent", None)
-    if magics is not None:
+    if magics is None:
+        return
+    if magics.panel_bridge is not None:
         from .panel_bridge import detach_panel
 
-        detach_panel(magics)
-    if magics is not None and magics.agent.session is not None:
-        magics.run_async(magics.agent.close())
+        detach_panel(magics.panel_bridge)
+        magics.panel_bridge = None
+    if magics.agent.session is not None:
+        magics.agent.loop.run(magics.agent.close())
 

@@ -1,34 +1,45 @@
-"""The agent bound to one kernel: its session, the live view of each `%%agent` turn.
+"""The notebook controller: the kernel's one session and the live view of each turn.
 
-    start_turn(text)  -> ensure a session (on the kernel's loop) -> a view shown in the
-                         cell -> the prompt submitted -> returns at once
-    pump (a task)     -> every session event goes to the view of its turn
-    view clicks       -> approval ops / interrupt, always on the loop
-    listeners         -> observers (the side panel's bridge) told when the session changes
-                         and when any view decides an approval
+`%%agent`, `%agent` and the JupyterLab side panel all go through one `NotebookAgent`:
 
-A kernel interrupt (toolbar Stop, `interrupt_kernel`) while a turn runs also stops it:
-SIGINT is watched with `loop.add_signal_handler` only while a turn is active. Outside a
-kernel (terminal IPython, plain Python) turns run to completion in the foreground and
-approvals are asked on stdin.
+    lifecycle   ensure_session(), new(), resume(target), fork(source, at), switch(session),
+                close(): one implementation each. Whatever replaces a session detaches it
+                first: its events stop reaching the current views, its SIGINT watch is
+                undone, and it is shut down (its running turn and tools stopped).
+    turns       start_turn(text, opts, make_view) submits a prompt and returns at once;
+                compact(make_view), wait(sub_id), decide(call_id, decision), stop()
+    options     config(opts), set_defaults(model=, approval_policy=, sandbox_mode=)
+    listeners   `SessionListener`s (the side panel's bridge), told when the session changes,
+                when a view starts showing a turn and when a view decided an approval
+    notebook    `notebook_edit`: the relay every session's notebook_edit tool is built with
+
+Each session's events go to the views of its turns (turn_router.py). A kernel interrupt
+while a turn runs also stops it (kernel_interrupt.py). Outside a kernel (terminal IPython,
+plain Python) sessions live on a private loop (session_loop.py), turns run to completion
+in the foreground and approvals are asked on stdin.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import os
-import signal
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
+from .edit_relay import NotebookEditRelay
+from .kernel_interrupt import KernelInterruptWatch
+from .session_loop import SessionLoop
 
 if TYPE_CHECKING:  # imported lazily at run time: `%load_ext agent` must stay cheap
-    from agent.core.config import Config
+    from pathlib import Path
+
+    from agent.core.api import Config, Session
     from agent.protocol import events as ev
 
-TERMINAL = {"task_complete", "turn_aborted"}
+    from .interfaces import MakeView, SessionListener, TurnView
+    from .turn_router import TurnRouter
+
+NOTHING_TO_RESUME = "No recorded session to resume for this notebook or folder."
 
 
 @dataclass
@@ -44,126 +55,180 @@ def in_kernel(shell: Any) -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-@dataclass
-class _Turns:
-    """One session's live turns: views and completion futures by submission id, and the
-    submissions whose text joined a running turn (they follow that turn's events)."""
-
-    views: dict[str, Any] = field(default_factory=dict)
-    done: dict[str, asyncio.Future[str]] = field(default_factory=dict)
-    joined: dict[str, list[str]] = field(default_factory=dict)
-    contexts: dict[str, contextvars.Context] = field(default_factory=dict)
-    """The context of the cell that started each turn: ipykernel keeps the parent header in
-    a ContextVar, so a view fed from the pump (a task of the session's *first* cell) would
-    otherwise publish its updates, and the final Markdown fallback, as that first cell's."""
+class NothingToResume(Exception):
+    """No recorded session of this notebook or folder."""
 
 
 class NotebookAgent:
     def __init__(self, shell: Any):
         self.shell = shell
-        self.session: Any = None
+        self.session: Session | None = None
         self.defaults = TurnOptions()
-        self._turns = _Turns()
-        self.last_view: Any = None
         self.last_info: ev.TokenUsageInfo | None = None
-        self._pump: asyncio.Task[None] | None = None
         self.interrupted: set[str] = set()
         """Turns a kernel interrupt stopped (so `%%agent --wait` can fail its cell)."""
-        self._sigint = False
-        self._prev_sigint: Any = None
-        self._idle_sigint: Any = None
-        self._loop_sigint: Any = None
-        self.listeners: list[Any] = []
-        """Observers with `session_changed(session | None)` (after attach / close) and
-        `decision_made(call_id, decision)` (after any view's decision), called on the loop."""
+        self.listeners: list[SessionListener] = []
+        self.notebook_edit = NotebookEditRelay()
+        self.loop = SessionLoop(in_kernel(shell), on_exit=self.close)
+        self._router: TurnRouter | None = None
+        self._interrupts = KernelInterruptWatch(shell.kernel if in_kernel(shell) else None, self._on_interrupt)
 
     @property
-    def views(self) -> dict[str, Any]:
+    def views(self) -> dict[str, TurnView]:
         """The current session's live views by submission id."""
-        return self._turns.views
+        return self._router.views if self._router is not None else {}
 
     @property
-    def _done(self) -> dict[str, asyncio.Future[str]]:
-        return self._turns.done
+    def last_view(self) -> TurnView | None:
+        return self._router.last_view if self._router is not None else None
 
     # --- sessions ------------------------------------------------------------------------
 
     def config(self, opts: TurnOptions | None = None) -> Config:
-        opts = opts or self.defaults
-        from agent.core.config import CliOverrides, load_config
+        from agent.core.api import CliOverrides, load_config
 
-        cli = CliOverrides(
+        opts = opts or self.defaults
+        return load_config(CliOverrides(
             cwd=os.getcwd(), model=opts.model or self.defaults.model,
             approval_policy=opts.approval_policy or self.defaults.approval_policy,
             sandbox_mode=opts.sandbox_mode or self.defaults.sandbox_mode, raw=[*self.defaults.raw, *opts.raw],
-        )
-        return load_config(cli)
+        ))
 
-    def ensure_session(self) -> Any:
+    def ensure_session(self) -> Session:
+        """The kernel's session, a new one if there is none (on the session loop)."""
         if self.session is None:
-            from agent.core.factory import open_session
+            from agent.core.api import open_session
 
-            notebook = os.environ.get("JPY_SESSION_NAME") or None
-            self.attach(open_session(self.config(), source="notebook", notebook=notebook))
+            self._attach(open_session(self.config(), source="notebook", notebook=_notebook()))
+        assert self.session is not None
         return self.session
 
-    def attach(self, session: Any) -> None:
-        """Make `session` the kernel's session (new, resumed or forked)."""
-        from agent.core.notebook import add_kernel_tools
+    def new(self) -> None:
+        """Forget the session now (the next turn opens a new one); it shuts down in the
+        background (in a kernel) or before this returns (elsewhere)."""
+        self.loop.call(lambda: self._shut_down_soon(self._detach()))
 
-        add_kernel_tools(session, self.shell)
-        self.session = session
-        self._turns, self.last_view = _Turns(), None  # its pump keeps routing the old session's
-        stream = session.events()
-        self._pump = asyncio.get_running_loop().create_task(self._run_pump(session, stream, self._turns))
-        self._notify("session_changed", session)
+    def resume(self, target: str | Path | None = None) -> Session:
+        """Continue a recorded session (id, unique id prefix or path; by default this
+        notebook's latest, else this folder's) as the kernel's session. Raises
+        NothingToResume, or SetupError saying what is wrong."""
+        from agent.core.api import resume_session
+
+        config = self.config()
+        target = target or self.latest_recorded(config)
+        if target is None:
+            raise NothingToResume(NOTHING_TO_RESUME)
+        return self.loop.call(lambda: self.switch(resume_session(config, target)))
+
+    def fork(self, source: str, at: int | None = None) -> Session:
+        """A new session holding `source`'s history before its `at`-th user message (all of
+        it by default) becomes the kernel's session. Raises SetupError."""
+        from agent.core.api import fork_session
+
+        config = self.config()
+        return self.loop.call(lambda: self.switch(fork_session(config, source, at)))
+
+    def latest_recorded(self, config: Config) -> Path | None:
+        """The session `resume` continues by default: this notebook's latest, else this folder's."""
+        from agent.core.api import list_sessions
+
+        notebook = _notebook()
+        for where in ([{"notebook": notebook}] if notebook else []) + [{"cwd": config.cwd}]:
+            rows = list_sessions(config.home, limit=1, **where)
+            if rows:
+                return rows[0].path
+        return None
+
+    def switch(self, session: Session) -> Session:
+        """Make `session` the kernel's session (on the session loop); the current one is
+        detached at once and shut down in the background."""
+        old = self._detach(notify=False)
+        self._attach(session)
+        self._shut_down_soon(old)
+        return session
 
     async def close(self) -> None:
-        """Stop the session: the running turn is interrupted and its tools killed."""
-        await self._shut_down(*self._detach())
+        """Stop the session (its running turn is interrupted, its tools killed) and wait for
+        every session still shutting down."""
+        await self._shut_down(self._detach())
+        await self.loop.drain()
 
-    def close_soon(self) -> None:
-        """Like `close()`, but the session is forgotten at once (the next turn opens a new
-        one) and shut down in the background. On the kernel's loop only."""
-        asyncio.get_running_loop().create_task(self._shut_down(*self._detach()))
+    def _attach(self, session: Session) -> None:
+        from agent.core.api import add_kernel_tools
 
-    def _detach(self) -> tuple[Any, asyncio.Task[None] | None]:
-        session, pump = self.session, self._pump
-        self.session, self._pump = None, None
-        self._watch_sigint(False)
-        return session, pump
+        from .turn_router import TurnRouter
 
-    async def _shut_down(self, session: Any, pump: asyncio.Task[None] | None) -> None:
+        add_kernel_tools(session, self.shell, self.notebook_edit)
+        self.session = session
+        self._router = TurnRouter(session.events(), self._on_event, self._interrupts.stop)
+        for listener in list(self.listeners):
+            listener.session_changed(session)
+
+    def _detach(self, notify: bool = True) -> tuple[Session | None, TurnRouter | None]:
+        session, router = self.session, self._router
+        self.session, self._router = None, None
+        if router is not None:
+            router.current = False  # it only finishes its own turns from now on
+        self._interrupts.stop()
+        if notify:
+            for listener in list(self.listeners):
+                listener.session_changed(None)
+        return session, router
+
+    def _shut_down_soon(self, detached: tuple[Session | None, TurnRouter | None]) -> None:
+        if detached[0] is not None:
+            self.loop.spawn(self._shut_down(detached))
+
+    async def _shut_down(self, detached: tuple[Session | None, TurnRouter | None]) -> None:
+        session, router = detached
         if session is not None:
             await session.shutdown()
-        if pump is not None:
-            await asyncio.wait({pump}, timeout=2)
-        if session is not None:
-            self._notify("session_changed", None)
+        if router is not None:  # its stream ends with the session: the pump closes its views
+            await asyncio.wait({router.task}, timeout=2)
 
     # --- turns ---------------------------------------------------------------------------
 
-    def start_turn(self, text: str, opts: TurnOptions, make_view: Callable[..., Any]) -> str:
-        from agent.core.factory import submit_user_text
+    def start_turn(self, text: str, opts: TurnOptions, make_view: MakeView) -> str:
+        """Submit `text` as a turn (it joins the running turn if there is one); a view made
+        with `make_view` shows it. Returns the submission id. Raises SetupError."""
+        from agent.core.api import submit_user_text
 
         session = self.ensure_session()
+        router = self._router
+        assert router is not None
         overrides = self._overrides(opts)
-        running = next((s for s, f in self._done.items() if not f.done()), None) if session.running else None
+        running = router.running_turn() if session.running else None
         view = make_view(on_decision=self.decide, on_stop=self.stop)
         view.feed(session.configured)  # every view shows the model, sandbox, session id
         sub_id = submit_user_text(session, text, **overrides)
-        self.track_view(sub_id, view)
-        self._done[sub_id] = asyncio.get_running_loop().create_future()
-        self.interrupted.discard(sub_id)  # sub ids restart with each session
-        if running is not None:  # the session queues the text into the running turn
-            self._turns.joined.setdefault(running, []).append(sub_id)
-        self._watch_sigint(True)
+        self._begin(router, sub_id, view, joined=running)
         return sub_id
 
-    def track_view(self, sub_id: str, view: Any) -> None:
-        """Feed `view` the events of submission `sub_id`, in the current cell's context."""
-        self.views[sub_id] = self.last_view = view
-        self._turns.contexts[sub_id] = contextvars.copy_context()
+    def compact(self, make_view: MakeView) -> str:
+        """Summarise the conversation to free context, shown in a view; the submission id."""
+        from agent.protocol import ops
+
+        session = self.ensure_session()
+        router = self._router
+        assert router is not None
+        view = make_view(on_decision=self.decide, on_stop=self.stop)
+        sub_id = session.submit(ops.Compact())
+        self._begin(router, sub_id, view, joined=None)
+        return sub_id
+
+    def _begin(self, router: TurnRouter, sub_id: str, view: TurnView, joined: str | None) -> None:
+        self.track_view(sub_id, view, joined)
+        router.expect(sub_id, joined)
+        self.interrupted.discard(sub_id)  # sub ids restart with each session
+        self._interrupts.start()
+
+    def track_view(self, sub_id: str, view: TurnView, joined: str | None = None) -> None:
+        """Feed `view` the events of submission `sub_id`, in the current cell's context
+        (`joined`: the running turn whose events it follows); listeners are told."""
+        if self._router is not None:
+            self._router.track(sub_id, view)
+        for listener in list(self.listeners):
+            listener.view_added(view, joined)
 
     def _overrides(self, opts: TurnOptions) -> dict[str, Any]:
         if not (opts.model or opts.approval_policy or opts.sandbox_mode or opts.raw):
@@ -174,7 +239,7 @@ class NotebookAgent:
     async def wait(self, sub_id: str) -> str:
         """Until the turn ends; returns `task_complete` or `turn_aborted`. A ticker keeps
         the loop waking up so a kernel interrupt lands promptly (ipykernel #881)."""
-        done = self._done.get(sub_id)
+        done = self._router.done.get(sub_id) if self._router is not None else None
         if done is None:  # already over (or its session was closed)
             return "turn_aborted"
         while not done.done():
@@ -186,11 +251,8 @@ class NotebookAgent:
 
         if self.session is not None:
             self.session.submit(ops.Approval(call_id=call_id, decision=decision))  # type: ignore[arg-type]
-            self._notify("decision_made", call_id, decision)
-
-    def _notify(self, name: str, *args: Any) -> None:
-        for listener in list(self.listeners):
-            getattr(listener, name)(*args)
+            for listener in list(self.listeners):
+                listener.decision_made(call_id, decision)
 
     def stop(self) -> None:
         if self.session is not None and self.session.running:
@@ -198,81 +260,32 @@ class NotebookAgent:
 
             self.session.submit(ops.Interrupt())
 
+    def set_defaults(self, *, model: str | None = None, approval_policy: str | None = None,
+                     sandbox_mode: str | None = None) -> None:
+        """Options for the next turns (the given ones change), the running session's too."""
+        from agent.protocol import ops
+
+        for name, value in (("model", model), ("approval_policy", approval_policy), ("sandbox_mode", sandbox_mode)):
+            if value:
+                setattr(self.defaults, name, value)
+        if self.session is not None:
+            config = self.config()
+            self.session.submit(ops.OverrideTurnContext(
+                model=config.model, approval_policy=config.approval_policy, sandbox_policy=config.sandbox_policy))
+
     # --- events --------------------------------------------------------------------------
 
-    async def _run_pump(self, session: Any, stream: Any, turns: _Turns) -> None:
-        """Route one session's events to its own turns' views (sub ids restart per session),
-        until its stream ends; views still open then are closed."""
-        async for event in stream:
-            self._route(event, turns, current=session is self.session)
-        for sub_id in list(turns.views):
-            self._finish(turns, [sub_id], [(turns.views[sub_id], turns.contexts.get(sub_id))], "turn_aborted")
-
-    def _route(self, event: ev.Event, turns: _Turns, current: bool) -> None:
+    def _on_event(self, event: ev.Event) -> None:
         msg = event.msg
-        if msg.type == "session_configured":  # start_turn gave it to each view
-            return
-        if current and msg.type == "token_count" and msg.info is not None:
+        if msg.type == "token_count" and msg.info is not None:
             self.last_info = msg.info
-        ids = [event.id, *turns.joined.get(event.id, ())]
-        views = [(turns.views[i], turns.contexts.get(i)) for i in ids if i in turns.views]
-        if not views and current and self.last_view is not None:
-            views = [(self.last_view, None)]
-        for view, context in views:
-            _in_context(context, view.feed, event)
-        if msg.type in TERMINAL:
-            turns.joined.pop(event.id, None)
-            self._finish(turns, ids, views, msg.type)
 
-    def _finish(self, turns: _Turns, sub_ids: list[str], views: list[tuple[Any, Any]], outcome: str) -> None:
-        for view, context in views:
-            _in_context(context, view.close_turn)
-        for sub_id in sub_ids:
-            turns.views.pop(sub_id, None)
-            turns.contexts.pop(sub_id, None)
-            done = turns.done.pop(sub_id, None)
-            if done is not None and not done.done():
-                done.set_result(outcome)
-        if not self._done:
-            self._watch_sigint(False)
-
-    def _on_sigint(self) -> None:
-        self.interrupted.update(self._done)
+    def _on_interrupt(self) -> None:
+        if self._router is not None:
+            self.interrupted.update(self._router.done)
         self.stop()
 
-    def _watch_sigint(self, on: bool) -> None:
-        """While a turn runs, a kernel interrupt stops it.
 
-        ipykernel swaps SIGINT's handler around every shell message (`pre_handler_hook`
-        sets `default_int_handler`, `post_handler_hook` restores the handler it saved,
-        SIG_IGN while idle). So the loop's handler is also made the one ipykernel restores
-        (`kernel.saved_sigint_handler`); otherwise the first cell to finish would silently
-        put SIG_IGN back and interrupts would never reach the turn. Turning off restores
-        the idle handler, or leaves `default_int_handler` if a shell message is being handled.
-        """
-        if on == self._sigint or not in_kernel(self.shell):
-            return
-        loop = asyncio.get_running_loop()
-        kernel = self.shell.kernel
-        try:
-            if on:
-                self._prev_sigint = signal.getsignal(signal.SIGINT)
-                self._idle_sigint = getattr(kernel, "saved_sigint_handler", self._prev_sigint)
-                loop.add_signal_handler(signal.SIGINT, self._on_sigint)
-                self._loop_sigint = signal.getsignal(signal.SIGINT)
-                if hasattr(kernel, "saved_sigint_handler"):
-                    kernel.saved_sigint_handler = self._loop_sigint
-            else:
-                in_handler = signal.getsignal(signal.SIGINT) is not self._loop_sigint
-                loop.remove_signal_handler(signal.SIGINT)
-                idle = self._idle_sigint if self._idle_sigint is not None else signal.default_int_handler
-                if hasattr(kernel, "saved_sigint_handler"):
-                    kernel.saved_sigint_handler = idle
-                signal.signal(signal.SIGINT, signal.default_int_handler if in_handler else idle)
-        except (ValueError, RuntimeError, NotImplementedError):
-            return
-        self._sigint = on
-
-
-def _in_context(context: contextvars.Context | None, fn: Callable[..., Any], *args: Any) -> Any:
-    return fn(*args) if context is None else context.run(fn, *args)
+def _notebook() -> str | None:
+    """The notebook's path, when Jupyter says which notebook this kernel serves."""
+    return os.environ.get("JPY_SESSION_NAME") or None

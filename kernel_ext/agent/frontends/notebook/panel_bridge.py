@@ -4,18 +4,23 @@
     loop  --(agent.panel.events)--> panel            status, transcript patches, sessions,
                                                      notices, notebook_edit requests
 
-Why two comms (notes §7.5): ipykernel 7.4 routes a comm's front-end messages to the shell
+Why two comms: ipykernel 7.4 routes a comm's front-end messages to the shell
 that last *published* on it. The kernel never sends on the commands comm, so the panel's
 clicks keep arriving on the panel's subshell even while a cell blocks the main shell; all
 kernel -> panel traffic goes out on the events comm, from the loop. Kernels without
 subshells simply run the handlers on the main shell (between cells; a `%%agent` turn is a
 background task, so the kernel is idle while it runs).
 
-What the panel shows is the same transcript as the cell widget: a `Transcript` (the
-reducer in transcript.py) fed by the bridge's own subscription to the session's events,
-spanning every turn of the session (cell or panel), sent as patches (blocks whose `rev`
-moved). Turns, decisions and stops go through the `NotebookAgent`, whose `listeners` hook
-tells the bridge when the session changes and when any view decided an approval, so a
+What the panel shows is the session's turns, each the very `Transcript` its view (a cell
+widget, or a `PanelTurnView` for a turn started in the panel) already reduced: the bridge
+reduces no event itself. A `SessionTranscript` concatenates them (after a resumed session's
+earlier messages, replayed only once a panel is attached) and each events comm has its own
+`PatchCursor`, so the panel gets patches (blocks whose `rev` moved, text appends while an
+answer streams). The bridge watches each turn's transcript and flushes at most
+1 / FLUSH_INTERVAL_S times a second, at once for approvals, turn ends and view actions;
+with no panel attached, watching costs one check per event. Turns, decisions and stops go
+through the `NotebookAgent`, whose `listeners` hook tells the bridge when the session
+changes, when a view starts showing a turn and when any view decided an approval, so a
 decision made in a cell widget or in the panel shows in both.
 
 The bridge is also the `notebook_edit` tool's front end (`request_edit`): a request goes
@@ -28,17 +33,20 @@ import asyncio
 import itertools
 import logging
 import os
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from agent._version import __version__
 
 if TYPE_CHECKING:
     from agent.protocol import panel as wire
+    from agent.core.api import Session
     from agent.protocol.events import Event
 
+    from ..transcript.patches import PatchCursor
     from ..transcript.reducer import Transcript
+    from ..transcript.session_view import SessionTranscript
+    from .interfaces import TurnView
+    from .notebook_agent import NotebookAgent
 
 # The protocol models are imported on first use, not at `%load_ext` (it must stay cheap).
 COMMANDS_TARGET = "agent.panel.commands"
@@ -51,13 +59,30 @@ def _wire() -> Any:
     return panel
 
 
+def _policy() -> Any:
+    from agent.protocol import policy
+
+    return policy
+
+
 def _transcript_module() -> Any:
     from ..transcript import reducer as transcript
 
     return transcript
 
+
+def _session_transcript(history: Any) -> SessionTranscript:
+    from ..transcript.session_view import SessionTranscript
+
+    return SessionTranscript(history)
+
+
+def _cursor() -> PatchCursor:
+    from ..transcript.patches import PatchCursor
+
+    return PatchCursor()
+
 log = logging.getLogger(__name__)
-APPROVAL_POLICIES = ["untrusted", "on-failure", "on-request", "never"]
 FLUSH_INTERVAL_S = 0.05
 """At most 20 transcript patches a second (approvals and turn ends go out at once)."""
 EDIT_ACK_S = 10.0
@@ -66,40 +91,37 @@ NO_ACK = ("no JupyterLab panel acknowledged the request (the browser tab may be 
           "ask the user to open the kernel-agent panel on this notebook")
 
 
-def attach_panel(shell: Any, magics: Any) -> PanelBridge | None:
-    """Register the panel's comm targets for the magics' agent (in a kernel only)."""
+def attach_panel(shell: Any, agent: NotebookAgent) -> PanelBridge | None:
+    """Register the panel's comm targets for the agent (in a kernel with comms only); the
+    bridge becomes the front end of the agent's notebook_edit tools."""
     kernel = getattr(shell, "kernel", None)
     if kernel is None or getattr(kernel, "comm_manager", None) is None:
         return None
-    bridge = PanelBridge(magics.agent, kernel.comm_manager)
+    bridge = PanelBridge(agent, kernel.comm_manager)
     bridge.register()
-    magics.panel_bridge = bridge
+    agent.notebook_edit.attach(bridge)
     return bridge
 
 
-def detach_panel(magics: Any) -> None:
-    bridge = getattr(magics, "panel_bridge", None)
-    if bridge is not None:
-        bridge.unregister()
-        magics.panel_bridge = None
+def detach_panel(bridge: PanelBridge) -> None:
+    bridge.agent.notebook_edit.detach(bridge)
+    bridge.unregister()
 
 
 class PanelBridge:
-    def __init__(self, agent: Any, comm_manager: Any, loop: asyncio.AbstractEventLoop | None = None):
+    def __init__(self, agent: NotebookAgent, comm_manager: Any, loop: asyncio.AbstractEventLoop | None = None):
         self.agent = agent
         self.comm_manager = comm_manager
         self.loop = loop or _current_loop()
         self.event_comms: dict[str, Any] = {}
         self.command_comms: dict[str, Any] = {}
-        self.transcript: Transcript | None = None
-        self._session: Any = None
-        self._pump: asyncio.Task[None] | None = None
-        self._sent: dict[str, int] = {}
+        self.transcript: SessionTranscript | None = None
+        self._session: Session | None = None
+        self._cursors: dict[str, PatchCursor] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._edits: dict[str, tuple[asyncio.Future[None], asyncio.Future[dict[str, Any]]]] = {}
         self._edit_ids = itertools.count(1)
         self._mechanism: str | None = None
-        self._last_seq = -1
 
     # --- lifecycle (on the loop) -----------------------------------------------------------
 
@@ -118,7 +140,7 @@ class PanelBridge:
                 self.comm_manager.targets.pop(name, None)
         if self in self.agent.listeners:
             self.agent.listeners.remove(self)
-        self._stop_pump()
+        self._forget_session()
         for comm in [*self.event_comms.values(), *self.command_comms.values()]:
             try:
                 comm.close()
@@ -135,17 +157,21 @@ class PanelBridge:
         comm.on_close(lambda _msg: self._from_thread(self.command_comms.pop, comm.comm_id, None))
 
     def _open_events(self, comm: Any, _msg: Any) -> None:
-        comm.on_close(lambda _msg: self._from_thread(self.event_comms.pop, comm.comm_id, None))
+        comm.on_close(lambda _msg: self._from_thread(self._drop_event_comm, comm.comm_id))
         self._from_thread(self._add_event_comm, comm)
 
-    def _from_thread(self, fn: Any, *args: Any) -> None:
+    def _from_thread(self, fn: Callable[..., Any], *args: Any) -> None:
         self.loop.call_soon_threadsafe(fn, *args)
 
     def _add_event_comm(self, comm: Any) -> None:
-        self.flush()  # the others are current, so the newcomer's full state matches `_sent`
         self.event_comms[comm.comm_id] = comm
+        self._cursors[comm.comm_id] = _cursor()  # its first patch is a reset
         self._send_to(comm, self.status())
-        self._send_to(comm, self._patch(full=True))
+        self._flush_to(comm)
+
+    def _drop_event_comm(self, comm_id: str) -> None:
+        self.event_comms.pop(comm_id, None)
+        self._cursors.pop(comm_id, None)
 
     # --- publishing (on the loop) ---------------------------------------------------------
 
@@ -158,7 +184,7 @@ class PanelBridge:
             comm.send(message)
         except Exception:  # noqa: BLE001 - a closed comm must not break the others
             log.debug("panel comm send failed", exc_info=True)
-            self.event_comms.pop(comm.comm_id, None)
+            self._drop_event_comm(comm.comm_id)
 
     def notice(self, level: str, message: str) -> None:
         self.publish({"type": "notice", "level": level, "message": message})
@@ -175,7 +201,7 @@ class PanelBridge:
             model=config.model,
             provider=config.model_provider_id,
             approval_policy=config.approval_policy,
-            approval_policies=APPROVAL_POLICIES,  # type: ignore[arg-type]
+            approval_policies=list(_policy().APPROVAL_POLICIES),
             sandbox=config.sandbox_mode,
             sandbox_mechanism=configured.sandbox_mechanism if configured else self._probe_mechanism(),
             cwd=str(config.cwd),
@@ -186,7 +212,7 @@ class PanelBridge:
     def _probe_mechanism(self) -> str | None:
         if self._mechanism is None:
             try:
-                from agent.core.notebook import sandbox_mechanism
+                from agent.core.api import sandbox_mechanism
 
                 self._mechanism = sandbox_mechanism()
             except Exception:  # noqa: BLE001 - the status line can live without it
@@ -198,87 +224,80 @@ class PanelBridge:
 
     # --- the transcript -------------------------------------------------------------------
 
-    def session_changed(self, session: Any) -> None:
+    def session_changed(self, session: Session | None) -> None:
         """NotebookAgent listener: a new, resumed or no session; the panel starts over."""
-        from agent.core.notebook import set_notebook_frontend
-
-        self._stop_pump()
+        self._forget_session()
         self._session = session
-        self.transcript = _transcript_module().Transcript() if session is not None else None
-        if session is not None:
-            set_notebook_frontend(session, self)
-            _replay(self.transcript, session)  # type: ignore[arg-type]
-            stream = session.events()
-            self._pump = self.loop.create_task(self._run_pump(session, stream))
-        self._sent.clear()
-        self.publish(self._patch(full=True))
+        self.transcript = _session_transcript(None if session is None else lambda: _history(session))
+        for cursor in self._cursors.values():
+            cursor.reset()
+        self.flush()
         self.publish_status()
 
+    def view_added(self, view: TurnView, joined: str | None) -> None:
+        """NotebookAgent listener: `view` shows a turn from now on (`joined`: the running
+        turn it joined, whose own view already shows the rest of it). Its transcript becomes
+        the panel's next segment; the bridge watches it instead of reducing anything."""
+        transcript = getattr(view, "transcript", None)
+        if joined is not None and isinstance(view, PanelTurnView):
+            view.transcript = None  # the running turn's view reduces these events already
+        elif isinstance(transcript, _transcript_module().Transcript) and self.transcript is not None:
+            self.transcript.add(transcript)
+            transcript.watch(self._turn_changed)
+            self._turn_changed("view")
+
     def decision_made(self, call_id: str, decision: str) -> None:
-        """NotebookAgent listener: a decision from any view shows in every view."""
-        if self.transcript is not None and self.transcript.record_decision(call_id, decision):
-            self.flush()
-        for view in [*self.agent.views.values(), self.agent.last_view]:
-            record = getattr(view, "record_decision", None)
-            if record is not None:
-                record(call_id, decision)
+        """NotebookAgent listener: a decision from any view shows in every view (and so in
+        the panel, whose segments are those views' transcripts)."""
+        last = self.agent.last_view
+        for view in [*self.agent.views.values(), *([last] if last is not None else [])]:
+            view.record_decision(call_id, decision)
 
-    async def _run_pump(self, session: Any, stream: Any) -> None:
-        try:
-            async for event in stream:
-                if session is not self._session or self.transcript is None:
-                    break
-                self.transcript.apply(event)
-                if event.msg.type in _transcript_module().URGENT_EVENTS:
-                    self.flush()
-                    if event.msg.type in ("task_complete", "turn_aborted"):
-                        self.publish_status()
-                else:
-                    self._schedule_flush()
-        finally:
-            stream.close()
-
-    def _stop_pump(self) -> None:
-        if self._pump is not None and not self._pump.done():
-            self._pump.cancel()
-        self._pump = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _schedule_flush(self) -> None:
-        if self._timer is None:
-            self._timer = self.loop.call_later(FLUSH_INTERVAL_S, self.flush)
-
-    def flush(self) -> None:
-        """Send what changed since the last patch (nothing if nothing did)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def _turn_changed(self, kind: str) -> None:
+        """A watched turn transcript changed (called on the loop, once per event)."""
         if not self.event_comms:
             return
-        last_seq = self._last_seq
-        patch = self._patch(full=False)
-        if patch["blocks"] or patch["seq"] != last_seq:
-            self.publish(patch)
+        if kind in _transcript_module().URGENT:
+            self.flush()
+            if kind in ("task_complete", "turn_aborted"):
+                self.publish_status()
+        elif self._timer is None:
+            self._timer = self.loop.call_later(FLUSH_INTERVAL_S, self.flush)
 
-    def _patch(self, *, full: bool) -> dict[str, Any]:
-        """A `TranscriptPatch` dict; marks its blocks as sent."""
-        state = self.transcript.state() if self.transcript is not None else _empty_state()
-        status = state["status"]
+    def _forget_session(self) -> None:
+        if self.transcript is not None:
+            for turn in self.transcript.turns:
+                turn.unwatch(self._turn_changed)
+        self.transcript = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def flush(self) -> None:
+        """Send each panel what changed since its last patch (nothing if nothing did)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for comm in list(self.event_comms.values()):
+            self._flush_to(comm)
+
+    def _flush_to(self, comm: Any) -> None:
+        cursor = self._cursors.get(comm.comm_id)
+        if cursor is None:
+            return
+        if self.transcript is None:
+            self.transcript = _session_transcript(None)
+        session = self._session
+        configured = session.configured.msg if session is not None else None
+        patch = cursor.patch(self.transcript, configured.session_id if configured else None, self._idle_unless_running)
+        if patch is not None:
+            self._send_to(comm, patch)
+
+    def _idle_unless_running(self, status: dict[str, Any]) -> None:
+        """A reducer starts "running"; before the first turn the session is idle."""
         session = self._session
         if status["state"] in ("running", "waiting_for_approval") and not (session is not None and session.running):
-            status["state"] = "idle"  # a reducer starts "running"; before the first turn the session is idle
-        blocks = [b for b in state["blocks"] if full or self._sent.get(b["id"]) != b["rev"]]
-        for block in blocks:
-            self._sent[block["id"]] = block["rev"]
-        self._last_seq = state["seq"]
-        configured = session.configured.msg if session is not None else None
-        return {
-            "type": "transcript", "session_id": configured.session_id if configured else None, "reset": full,
-            "seq": state["seq"], "order": [b["id"] for b in state["blocks"]], "blocks": blocks,
-            "turn_diff": state["turn_diff"], "status": status,
-        }
+            status["state"] = "idle"
 
     # --- commands (on the loop) ----------------------------------------------------------
 
@@ -299,7 +318,7 @@ class PanelBridge:
         self.publish_status()
 
     def _cmd_user_input(self, command: wire.PanelUserInput) -> None:
-        from agent.core.errors import SetupError
+        from agent.core.api import SetupError
 
         from .notebook_agent import TurnOptions
 
@@ -313,30 +332,24 @@ class PanelBridge:
         self.flush()
         self.publish_status()
 
-    def _turn_view(self, *, on_decision: Any, on_stop: Any) -> PanelTurnView:
-        return PanelTurnView(self)
+    def _turn_view(self, *, on_decision: Callable[[str, str], None], on_stop: Callable[[], None]) -> PanelTurnView:
+        return PanelTurnView()
 
     def _cmd_decision(self, command: wire.PanelDecision) -> None:
-        pending = self.transcript is not None and self.transcript.approval_kind(command.call_id) is not None
-        if pending:
+        if self.transcript is not None and self.transcript.pending(command.call_id):
             self.agent.decide(command.call_id, command.decision)  # -> decision_made reflects it everywhere
 
     def _cmd_interrupt(self, _command: wire.PanelInterrupt) -> None:
-        if self.transcript is not None and self.transcript.request_stop():
-            self.flush()
+        if self.transcript is not None:
+            self.transcript.request_stop()  # the turn's views (and so the panel) show "stopping"
         self.agent.stop()
 
     def _cmd_new_session(self, _command: wire.PanelNewSession) -> None:
-        async def new() -> None:
-            if self.agent.session is None:
-                self.session_changed(None)
-            await self.agent.close()
-            self.notice("info", "New conversation: your next message starts it.")
-
-        self.loop.create_task(new())
+        self.agent.new()  # -> session_changed(None): the panel starts over
+        self.notice("info", "New conversation: your next message starts it.")
 
     def _cmd_list_sessions(self, _command: wire.PanelListSessions) -> None:
-        from agent.core.rollout import list_sessions
+        from agent.core.api import list_sessions
 
         config = self.agent.config()
         rows = list_sessions(config.home, cwd=config.cwd, limit=20)
@@ -348,39 +361,21 @@ class PanelBridge:
         self.publish(_wire().SessionList.model_validate({"sessions": sessions}).model_dump(mode="json"))
 
     def _cmd_resume_session(self, command: wire.PanelResumeSession) -> None:
-        from agent.core.errors import SetupError
-        from agent.core.factory import resume_session
+        from agent.core.api import SetupError
 
-        config = self.agent.config()
-        target = command.session_id or _last_session(config)
-        if target is None:
-            self.notice("warning", "No recorded session to resume for this notebook or folder.")
-            return
+        from .notebook_agent import NothingToResume
+
         try:
-            session = resume_session(config, target)
+            session = self.agent.resume(command.session_id)  # -> session_changed: the panel starts over
+        except NothingToResume as err:
+            self.notice("warning", str(err))
         except SetupError as err:
             self.notice("error", f"Can't resume: {err}")
-            return
-
-        async def switch() -> None:
-            await self.agent.close()
-            self.agent.attach(session)
+        else:
             self.notice("info", f"Resumed session {session.conversation_id}.")
 
-        self.loop.create_task(switch())
-
     def _cmd_set_options(self, command: wire.PanelSetOptions) -> None:
-        agent = self.agent
-        if command.model:
-            agent.defaults.model = command.model
-        if command.approval_policy:
-            agent.defaults.approval_policy = command.approval_policy
-        if agent.session is not None:
-            config = agent.config()
-            from agent.protocol.ops import OverrideTurnContext
-
-            agent.session.submit(OverrideTurnContext(
-                model=config.model, approval_policy=config.approval_policy, sandbox_policy=config.sandbox_policy))
+        self.agent.set_defaults(model=command.model, approval_policy=command.approval_policy)
         self.publish_status()
 
     def _cmd_notebook_edit_result(self, command: wire.NotebookEditResult) -> None:
@@ -420,51 +415,35 @@ class PanelBridge:
 
 
 class PanelTurnView:
-    """The view a panel-started turn hands the NotebookAgent: the bridge's own subscription
-    already shows the events, so feeding is a no-op; approval kinds come from its transcript."""
+    """The view of a turn started in the panel: it reduces the turn's events into the
+    transcript the panel shows (the bridge adds it as a segment; see `view_added`)."""
 
-    def __init__(self, bridge: PanelBridge):
-        self.bridge = bridge
+    def __init__(self) -> None:
+        self.transcript: Transcript | None = _transcript_module().Transcript()
 
     def feed(self, event: Event) -> None:
-        return None
+        if self.transcript is not None:
+            self.transcript.apply(event)
 
-    def approval_kind(self, call_id: str) -> str | None:
-        transcript = self.bridge.transcript
-        return transcript.approval_kind(call_id) if transcript is not None else None
+    def record_decision(self, call_id: str, decision: str) -> None:
+        if self.transcript is not None:
+            self.transcript.record_decision(call_id, decision)
 
     def close_turn(self) -> None:
-        return None
+        if self.transcript is not None:
+            self.transcript.close()
 
 
 def _data(msg: Any) -> Any:
     return (msg.get("content") or {}).get("data") if isinstance(msg, dict) else None
 
 
-def _replay(transcript: Transcript, session: Any) -> None:
-    """A resumed session's recorded events (user and agent messages, warnings) first."""
-    for payload in getattr(session.configured.msg, "initial_messages", None) or []:
-        try:
-            transcript.apply(_event_class()(id="replay", msg=payload))
-        except ValueError:
-            continue
+def _history(session: Session) -> Transcript:
+    """The session's header and a resumed session's recorded events (user and agent
+    messages, warnings): the panel's first segment, reduced when a panel first reads it."""
+    from .replay import recorded_transcript
 
-
-def _last_session(config: Any) -> Any:
-    from agent.core.rollout import list_sessions
-
-    notebook = os.environ.get("JPY_SESSION_NAME")
-    for kw in ([{"notebook": notebook}] if notebook else []) + [{"cwd": config.cwd}]:
-        rows = list_sessions(config.home, limit=1, **kw)
-        if rows:
-            return rows[0].path
-    return None
-
-
-def _empty_state() -> dict[str, Any]:
-    state = _transcript_module().Transcript().state()
-    state["status"]["state"] = "idle"
-    return state
+    return recorded_transcript(session, header=True)
 
 
 def _current_loop() -> asyncio.AbstractEventLoop:
@@ -472,9 +451,3 @@ def _current_loop() -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.get_event_loop_policy().get_event_loop()
-
-
-def _event_class() -> Any:
-    from agent.protocol.events import Event
-
-    return Event

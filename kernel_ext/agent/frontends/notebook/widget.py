@@ -4,19 +4,33 @@
     view.show()                      # display with a display id (needed for the final update)
     async for event in session.events():
         view.feed(event)
-    view.close_turn()                # final sync + the saved output gets the final Markdown
+    view.close_turn()                # last patch, full `state`, the saved output gets the final Markdown
+
+The wire (anywidget custom messages on the widget's comm, plus the synced trait `state`):
+- kernel -> front end: `TranscriptPatch` dicts (`{"type": "transcript", "reset", "seq",
+  "order", "blocks", "appends", "turn_diff", "status", "session_id"}`, see
+  agent.protocol.panel; applied in that order: reset, blocks replace by id, appends extend a
+  held block's `text`, `order` lists every block; `turn_diff` None = unchanged, "" = gone).
+  The first patch, and the answer to every `sync`, is a reset holding the whole transcript.
+  While text streams, patches carry only the new characters (`appends`).
+- kernel -> front end: the trait `state` (a full `Transcript.state()`) is synced at
+  construction and once more when the turn ends (`close_turn`), never while streaming; the
+  front end may treat a `state` change as a reset to it (it equals what the patches built).
+  Saved widget state and the Markdown fallback rely on that final state.
+- front end -> kernel: `{"type": "sync"}` (a view rendered, e.g. after a page reload: answer
+  with a reset patch), `{"kind": "decision", "call_id", "decision"}` and `{"kind": "stop"}`.
 
 Contract:
-- `feed(event)` reduces the event into a `Transcript` and syncs the `state` trait at most
-  `max_syncs_per_second` times per second (one `loop.call_later` flush per window, on the
-  asyncio loop captured at construction); approval requests and terminal events sync at once.
-  Called from another thread, it hops to that loop. Without a running loop it syncs when a
-  window has passed, and `flush()`/`close_turn()` publish whatever is left.
-- The front end sends custom messages `{"kind": "decision", "call_id", "decision"}` and
-  `{"kind": "stop"}`. A decision is accepted once per pending request (it is recorded in the
-  transcript, which disables its buttons, then `on_decision(call_id, decision)` runs); a stop
-  runs `on_stop()` once per turn. Messages handled off the loop's thread (kernel subshells)
-  are marshalled to the loop with `call_soon_threadsafe`; callbacks always run on the loop.
+- `feed(event)` reduces the event into a `Transcript` (shared with the side panel, which
+  watches it too) and sends a patch at most `max_syncs_per_second` times per second (one
+  `loop.call_later` flush per window, on the asyncio loop captured at construction);
+  approval requests, terminal events and the view's own changes (decisions, stop, notes)
+  are sent at once. Called from another thread, `feed` hops to that loop. Without a running
+  loop it sends when a window has passed, and `flush()`/`close_turn()` publish whatever is left.
+- A decision is accepted once per pending request (it is recorded in the transcript, which
+  disables its buttons, then `on_decision(call_id, decision)` runs); a stop runs `on_stop()`
+  once per turn. Messages handled off the loop's thread (kernel subshells) are marshalled
+  to the loop with `call_soon_threadsafe`; callbacks always run on the loop.
 - `_repr_mimebundle_` holds the widget view plus `text/markdown` and `text/plain`
   renderings of the transcript, so a notebook saved without widget state still shows it.
   `close_turn()` re-publishes the bundle through the display handle from `show()`, so the
@@ -36,7 +50,8 @@ import traitlets
 
 from agent.protocol.events import Event
 
-from ..transcript.reducer import URGENT_EVENTS, Transcript
+from ..transcript.patches import PatchCursor
+from ..transcript.reducer import URGENT, Transcript
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -63,6 +78,7 @@ class AgentView(anywidget.AnyWidget):
     ):
         self._transcript = transcript if transcript is not None else Transcript()
         super().__init__(state=self._transcript.state(), **kwargs)
+        self._cursor = PatchCursor()
         self._on_decision = on_decision
         self._on_stop = on_stop
         self._loop = loop if loop is not None else _running_loop()
@@ -71,6 +87,7 @@ class AgentView(anywidget.AnyWidget):
         self._timer: asyncio.TimerHandle | None = None
         self._handle: Any = None
         self.on_msg(self._on_custom_msg)
+        self._transcript.watch(self._changed)
 
     # --- feeding ------------------------------------------------------------------------
 
@@ -79,38 +96,34 @@ class AgentView(anywidget.AnyWidget):
         return self._transcript
 
     def feed(self, event: Event) -> None:
-        """Reduce one session event; the widget syncs within one rate window (at once if urgent)."""
+        """Reduce one session event; a patch follows within one rate window (at once if urgent)."""
         if not self._on_loop_thread():
             self._loop.call_soon_threadsafe(self.feed, event)  # type: ignore[union-attr]
             return
         self._transcript.apply(event)
-        if event.msg.type in URGENT_EVENTS:
-            self.flush()
-        else:
-            self._schedule_flush()
 
     def record_decision(self, call_id: str, decision: str) -> None:
         """Show a decision made elsewhere (e.g. the side panel); `on_decision` is not called."""
-        self._call_on_loop(self._record, call_id, decision)
-
-    def approval_kind(self, call_id: str) -> str | None:
-        """`"exec"` or `"patch"` for a pending approval (to choose ExecApproval or PatchApproval)."""
-        return self._transcript.approval_kind(call_id)
+        self._call_on_loop(self._transcript.record_decision, call_id, decision)
 
     def flush(self) -> None:
-        """Sync the current transcript state to the front end now."""
+        """Send the front end what changed since the last patch (nothing if nothing did)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._last_flush = time.monotonic()
-        self.state = self._transcript.state()
+        patch = self._cursor.patch(self._transcript)
+        if patch is not None:
+            self.send(patch)
 
     def close_turn(self, *, static: bool = False) -> None:
-        """The turn is over: finish the transcript, sync, and update the displayed output so
-        the saved notebook holds the final Markdown. With `static=True` the output becomes
-        Markdown only and the widget is closed (nothing left that needs widget state)."""
+        """The turn is over: finish the transcript, send the last patch and the full `state`,
+        and update the displayed output so the saved notebook holds the final Markdown. With
+        `static=True` the output becomes Markdown only and the widget is closed (nothing
+        left that needs widget state)."""
         self._transcript.close()
         self.flush()
+        self.state = self._transcript.state()
         if self._handle is None:
             return
         if static:
@@ -138,6 +151,13 @@ class AgentView(anywidget.AnyWidget):
 
     # --- coalescing ---------------------------------------------------------------------
 
+    def _changed(self, kind: str) -> None:
+        """The transcript changed (here, or through the side panel): send it now or soon."""
+        if kind in URGENT:
+            self.flush()
+        else:
+            self._schedule_flush()
+
     def _schedule_flush(self) -> None:
         if self._timer is not None:
             return
@@ -159,20 +179,17 @@ class AgentView(anywidget.AnyWidget):
             self._call_on_loop(self._dispatch, content)
 
     def _dispatch(self, content: dict[str, Any]) -> None:
+        if content.get("type") == "sync":
+            self._cursor.reset()
+            self.flush()
+            return
         kind = content.get("kind")
         if kind == "decision":
             call_id, decision = content.get("call_id"), content.get("decision")
-            if isinstance(call_id, str) and isinstance(decision, str) and self._record(call_id, decision):
+            if isinstance(call_id, str) and isinstance(decision, str) and self._transcript.record_decision(call_id, decision):
                 self._run_callback(self._on_decision, call_id, decision)
         elif kind == "stop" and self._transcript.request_stop():
-            self.flush()
             self._run_callback(self._on_stop)
-
-    def _record(self, call_id: str, decision: str) -> bool:
-        if not self._transcript.record_decision(call_id, decision):
-            return False
-        self.flush()
-        return True
 
     def _run_callback(self, callback: Callable[..., Any] | None, *args: Any) -> None:
         if callback is None:
@@ -181,7 +198,6 @@ class AgentView(anywidget.AnyWidget):
             callback(*args)
         except Exception as err:  # noqa: BLE001 - a broken callback must not break the comm handler
             self._transcript.note("error", f"could not deliver the action to the session: {err!r}")
-            self.flush()
 
     # --- threads ------------------------------------------------------------------------
 

@@ -17,13 +17,16 @@ import asyncio
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
-from agent.core.config import CliOverrides, load_config
+from agent.core.api import CliOverrides, load_config
 from agent.protocol import events as ev
 from agent.protocol import ops
 
 from .thread_events import ThreadEventMapper
+
+if TYPE_CHECKING:
+    from agent.core.api import Session
 
 Approver = Callable[[Any], str]
 
@@ -50,7 +53,7 @@ class Agent:
                                  cwd=str(cwd) if cwd else None, raw=raw)
         self._on_approval = on_approval
         self._on_event = on_event
-        self._session: Any = None
+        self._session: Session | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -66,7 +69,7 @@ class Agent:
     async def arun(self, prompt: str) -> RunResult:
         session = self._ensure_session()
         stream = session.events()
-        from agent.core.factory import submit_user_text
+        from agent.core.api import submit_user_text
 
         sub_id = submit_user_text(session, prompt)
         try:
@@ -99,14 +102,14 @@ class Agent:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def _ensure_session(self) -> Any:
+    def _ensure_session(self) -> Session:
         if self._session is None:
-            from agent.core.factory import open_session
+            from agent.core.api import open_session
 
             self._session = open_session(load_config(self._cli), source="python")
         return self._session
 
-    async def _collect(self, session: Any, stream: Any, sub_id: str) -> RunResult:
+    async def _collect(self, session: Session, stream: AsyncIterator[ev.Event], sub_id: str) -> RunResult:
         mapper = ThreadEventMapper()
         items: dict[str, dict[str, Any]] = {}
         result = RunResult(None, [], {}, session.conversation_id)
@@ -128,7 +131,7 @@ class Agent:
         result.items = list(items.values())
         return result
 
-    def _handle(self, session: Any, event: ev.Event, result: RunResult) -> None:
+    def _handle(self, session: Session, event: ev.Event, result: RunResult) -> None:
         msg = event.msg
         if isinstance(msg, (ev.ExecApprovalRequest, ev.ApplyPatchApprovalRequest)):
             decision = self._on_approval(msg) if self._on_approval else "denied"

@@ -3,6 +3,10 @@
     view = TextView(on_decision=lambda call_id, decision: session.submit(...))
     await view.consume(session.events())     # or view.handle(event) per event
 
+It is also the notebook controller's `TurnView` outside a kernel (`feed`, `close_turn`,
+`record_decision`); with `show_session=False` it leaves out the session line that every
+turn's view is fed first.
+
 Events are rendered by `TextRenderer`. For an approval request the view prints exactly what
 is asked (argv and cwd, or every file's diff, plus the model's reason), asks with
 `ask(prompt) -> str` (default `input`), maps the answer to a `ReviewDecision` and passes
@@ -43,10 +47,12 @@ class TextView:
         ask: Callable[[str], str] = input,
         on_decision: Callable[[str, ReviewDecision], Any] | None = None,
         show_reasoning: bool = True,
+        show_session: bool = True,
     ):
         self.renderer = TextRenderer(out if out is not None else sys.stdout, show_reasoning=show_reasoning)
         self.ask = ask
         self.on_decision = on_decision
+        self.show_session = show_session
 
     def handle(self, event: ev.Event) -> ReviewDecision | None:
         """Render one event; for an approval request, ask now and return the decision."""
@@ -54,6 +60,17 @@ class TextView:
         if not isinstance(event.msg, (ev.ExecApprovalRequest, ev.ApplyPatchApprovalRequest)):
             return None
         return self._deliver(event.msg, self.decide(event.msg))
+
+    def feed(self, event: ev.Event) -> None:
+        """TurnView: `handle`, without the session line unless `show_session`."""
+        if self.show_session or not isinstance(event.msg, ev.SessionConfigured):
+            self.handle(event)
+
+    def record_decision(self, call_id: str, decision: str) -> None:
+        """TurnView: nothing to show, a text view's requests are decided by its own prompt."""
+
+    def close_turn(self) -> None:
+        """TurnView: the renderer has printed everything already."""
 
     async def consume(self, events: AsyncIterable[ev.Event]) -> None:
         """Render a whole event stream; questions are asked off the loop's thread."""

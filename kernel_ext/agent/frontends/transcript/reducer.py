@@ -2,10 +2,15 @@
 
 Pure: no I/O, no IPython. `Transcript.apply(event)` reduces an `Event`; `state()` returns a
 fresh JSON-serialisable dict; `to_markdown()` renders that dict as a readable fallback.
+`watch(fn)` calls `fn(kind)` after every change (`kind`: the event type, or one of
+`LOCAL_CHANGES` for changes made by a view), so several consumers (the cell widget, the side
+panel) can share one reduction; `patches.PatchCursor` turns the state into patches.
 
 State (version 1): `{"version", "seq", "blocks": [...], "turn_diff": str | None, "status": {...}}`.
 Every block has a stable `id`, a `kind` and a `rev` bumped on each change (renderers redraw
-only blocks whose rev moved). Kinds and their fields:
+only blocks whose rev moved). A block's base rev (see `patch_blocks`) is the rev of its last
+change other than its `text` growing (streamed answers and reasoning only grow): a consumer
+holding a rev at least that recent needs only the new text. Kinds and their fields:
 
     user          text, images (a count)
     agent         text, streaming
@@ -41,13 +46,21 @@ from agent.protocol import events as ev
 from .parts import DEFAULT_TAIL_BYTES, OutputTail
 from .tools import EXEC_OPTIONS, PATCH_OPTIONS, ToolBlocks
 
-__all__ = ["APPROVAL_EVENTS", "EXEC_OPTIONS", "PATCH_OPTIONS", "TERMINAL_EVENTS", "Transcript", "URGENT_EVENTS"]
+__all__ = [
+    "APPROVAL_EVENTS", "EXEC_OPTIONS", "LOCAL_CHANGES", "PATCH_OPTIONS", "TERMINAL_EVENTS", "Transcript", "URGENT",
+    "URGENT_EVENTS",
+]
 
 APPROVAL_EVENTS = frozenset({"exec_approval_request", "apply_patch_approval_request"})
 TERMINAL_EVENTS = frozenset({"task_complete", "turn_aborted", "shutdown_complete", "error"})
 URGENT_EVENTS = TERMINAL_EVENTS | APPROVAL_EVENTS
 """Events after which a live view should sync at once instead of waiting for its next tick."""
+LOCAL_CHANGES = frozenset({"decision", "stop", "note", "close"})
+"""The `kind`s a watcher sees for changes made by a view (`record_decision`, `request_stop`,
+`note`, `close`) rather than by an event; a user is waiting for them, so they are urgent."""
+URGENT = URGENT_EVENTS | LOCAL_CHANGES
 _DECISION_STATUS = {"denied": "declined", "abort": "aborted"}
+Watcher = Callable[[str], None]
 
 
 class Transcript(ToolBlocks):
@@ -57,6 +70,11 @@ class Transcript(ToolBlocks):
         self._clock = clock
         self._tail_bytes = output_tail_bytes
         self._blocks: list[dict[str, Any]] = []
+        self._by_id: dict[str, dict[str, Any]] = {}
+        self._base: dict[str, int] = {}
+        self._watchers: list[Watcher] = []
+        self.header_ids: set[str] = set()
+        """Blocks made from `session_configured` (the same in every turn of a session)."""
         self._by_call: dict[tuple[str, str], dict[str, Any]] = {}
         self._pending: dict[str, dict[str, Any]] = {}
         self._parts: dict[str, list[str]] = {}
@@ -80,9 +98,25 @@ class Transcript(ToolBlocks):
     def apply(self, event: ev.Event) -> None:
         """Reduce one event; unknown or irrelevant event types only bump `seq`."""
         self._seq += 1
-        handler = getattr(self, f"_on_{event.msg.type}", None)
+        kind = event.msg.type
+        handler = _HANDLERS.get(kind)
         if handler is not None:
-            handler(event.msg)
+            handler(self, event.msg)
+        for watcher in self._watchers:
+            watcher(kind)
+
+    def watch(self, watcher: Watcher) -> None:
+        """Call `watcher(kind)` after every change (on the thread that made it)."""
+        self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def _changed(self, kind: str) -> None:
+        self._seq += 1
+        for watcher in self._watchers:
+            watcher(kind)
 
     def record_decision(self, call_id: str, decision: str) -> bool:
         """Mark the pending approval for `call_id` as decided; False if there is none or the
@@ -91,43 +125,63 @@ class Transcript(ToolBlocks):
         if block is None or decision not in block["options"]:
             return False
         del self._pending[call_id]
-        self._seq += 1
         self._touch(block, decision=decision, status="decided")
         command = self._by_call.get(("command", call_id))
         if block["request"] == "exec" and command is not None and command["status"] == "waiting":
             self._touch(command, status=_DECISION_STATUS.get(decision, "running"))
+        self._changed("decision")
         return True
 
-    def approval_kind(self, call_id: str) -> str | None:
-        """`"exec"` or `"patch"` for a pending approval, else None (to pick the Op to submit)."""
-        block = self._pending.get(call_id)
-        return None if block is None else block["request"]
+    def pending(self, call_id: str) -> bool:
+        """True while the approval request for `call_id` awaits a decision."""
+        return call_id in self._pending
 
     def request_stop(self) -> bool:
         """Note that the user asked to stop; False if the turn is over or a stop is pending."""
         if not self.active or self._status["stopping"]:
             return False
-        self._seq += 1
         self._status["stopping"] = True
+        self._changed("stop")
         return True
 
     def note(self, level: str, message: str) -> None:
         """Add a view-side notice (`info`, `warning` or `error`), e.g. a failed callback."""
-        self._seq += 1
         if level == "error":
             self._add("error", message=message, info=None, http_status=None)
         else:
             self._add("notice", level=level, message=message)
+        self._changed("note")
 
     def close(self) -> None:
         """The event stream ended: a turn that never completed is marked aborted."""
         if self.active:
-            self._seq += 1
             self._abort_open("closed")
+            self._changed("close")
 
     @property
     def active(self) -> bool:
         return self._status["phase"] == "running"
+
+    @property
+    def seq(self) -> int:
+        """Bumped by every event and every local change."""
+        return self._seq
+
+    @property
+    def turn_diff(self) -> str | None:
+        return self._turn_diff
+
+    def status(self) -> dict[str, Any]:
+        """A fresh copy of the state's `status`."""
+        return self._status_dict()
+
+    def patch_blocks(self) -> list[tuple[str, dict[str, Any], int]]:
+        """(id, live block, base rev) in order, text and output up to date (a `PatchSource`).
+        The base rev is the rev of the block's last change other than its `text` growing.
+        Read-only: copy a block before changing or keeping it (nested values never change)."""
+        self._materialize()
+        base = self._base
+        return [(block["id"], block, base[block["id"]]) for block in self._blocks]
 
     def state(self) -> dict[str, Any]:
         """A fresh JSON-serialisable snapshot (blocks are copies; nested values are never mutated)."""
@@ -148,13 +202,14 @@ class Transcript(ToolBlocks):
     # --- block bookkeeping --------------------------------------------------------------
 
     def _materialize(self) -> None:
-        for block in self._blocks:
-            if block["id"] not in self._dirty:
+        for block_id in self._dirty:
+            block = self._by_id.get(block_id)
+            if block is None:
                 continue
-            parts, tail = self._parts.get(block["id"]), self._tails.get(block["id"])
+            parts, tail = self._parts.get(block_id), self._tails.get(block_id)
             if parts is not None:
                 joined = "".join(parts)
-                self._parts[block["id"]] = [joined]
+                self._parts[block_id] = [joined]
                 block["text"] = joined
             if tail is not None:
                 block["output"], block["truncated_bytes"] = tail.text(), tail.truncated
@@ -188,9 +243,16 @@ class Transcript(ToolBlocks):
         last["rev"] += 1
 
     def _set_text(self, block: dict[str, Any], text: str) -> None:
-        self._parts.pop(block["id"], None)
+        """The block's final text; its stream ends. When the streamed text was a prefix of it
+        (the usual case) the text only grew, so the base rev stays (consumers get an append)."""
+        parts = self._parts.pop(block["id"], None)
         self._dirty.discard(block["id"])
-        self._touch(block, text=text, streaming=False)
+        streamed = "".join(parts) if parts is not None else block["text"]
+        if text.startswith(streamed):
+            block.update(text=text, streaming=False)
+            block["rev"] += 1
+        else:
+            self._touch(block, text=text, streaming=False)
 
     def _final_reasoning(self, text: str, raw: bool) -> None:
         last = self._blocks[-1] if self._blocks else None
@@ -209,6 +271,7 @@ class Transcript(ToolBlocks):
         for block in [b for b in self._blocks if b["kind"] in ("agent", "reasoning") and b["streaming"]]:
             if drop:
                 self._blocks.remove(block)
+                del self._by_id[block["id"]]
                 self._parts.pop(block["id"], None)
                 self._dirty.discard(block["id"])
             else:
@@ -223,7 +286,7 @@ class Transcript(ToolBlocks):
             sandbox=m.sandbox_policy.type, sandbox_mechanism=m.sandbox_mechanism, cwd=m.cwd, session_id=m.session_id,
         )
         if m.sandbox_warning:
-            self._add("notice", level="warning", message=m.sandbox_warning)
+            self.header_ids.add(self._add("notice", level="warning", message=m.sandbox_warning)["id"])
 
     def _on_task_started(self, m: ev.TaskStarted) -> None:
         if not self.active:
@@ -330,3 +393,9 @@ class Transcript(ToolBlocks):
         block = self._streaming("reasoning")
         if block is not None and any(self._parts.get(block["id"], [])):
             self._append_text("reasoning", "\n\n")
+
+
+_HANDLERS: dict[str, Callable[[Transcript, Any], None]] = {
+    name[len("_on_"):]: getattr(Transcript, name) for name in dir(Transcript) if name.startswith("_on_")
+}
+"""Event type -> handler, looked up once (an event burst reduces tens of thousands of deltas)."""

@@ -1,8 +1,8 @@
 """Tool blocks of the transcript: commands, other tool calls, patches, the plan, approvals.
 
-A mixin of `Transcript` (see transcript.py for the state shape); it reads and writes the
-reducer's bookkeeping (`_blocks`, `_by_call`, `_tails`, `_dirty`, `_pending`, `_plan`,
-`_turn_diff`, set up by `Transcript.__init__`) and owns the block helpers `_add`/`_touch`.
+A mixin of `Transcript` (see reducer.py for the state shape); it reads and writes the
+reducer's bookkeeping (`_blocks`, `_by_id`, `_base`, `_by_call`, `_tails`, `_dirty`, `_pending`,
+`_plan`, `_turn_diff`, set up by `Transcript.__init__`) and owns the block helpers `_add`/`_touch`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ _TOOL_TEXT_CHARS = 16 * 1024
 
 class ToolBlocks:
     _blocks: list[dict[str, Any]]
+    _by_id: dict[str, dict[str, Any]]
+    _base: dict[str, int]
     _by_call: dict[tuple[str, str], dict[str, Any]]
     _pending: dict[str, dict[str, Any]]
     _tails: dict[str, OutputTail]
@@ -34,12 +36,15 @@ class ToolBlocks:
         block = {"id": f"b{self._next_id}", "kind": kind, "rev": 0, **fields}
         self._next_id += 1
         self._blocks.append(block)
+        self._by_id[block["id"]] = block
+        self._base[block["id"]] = 0
         return block
 
     def _touch(self, block: dict[str, Any], **fields: Any) -> None:
         """Change a block's fields (replacing, never mutating, nested values) and bump its rev."""
         block.update(fields)
         block["rev"] += 1
+        self._base[block["id"]] = block["rev"]
 
     # --- tools --------------------------------------------------------------------------
 
@@ -57,7 +62,7 @@ class ToolBlocks:
         if block is not None:
             self._tails[block["id"]].append_base64(m.chunk)
             self._dirty.add(block["id"])
-            block["rev"] += 1
+            self._touch(block)
 
     def _on_exec_command_end(self, m: ev.ExecCommandEnd) -> None:
         block = self._by_call.get(("command", m.call_id))

@@ -3,6 +3,7 @@
     parser.py      text -> hunks (pure)
     seek.py        locating old lines with four fuzz levels (pure)
     apply.py       hunks -> files: standalone in-order apply, or compute-then-write
+    diff.py        the unified diff shown for each updated file (pure)
     invocation.py  recognising `apply_patch` inside a command line (pure)
 
 Depends only on the standard library (and `agent.protocol` for `to_protocol_changes`).

@@ -119,7 +119,7 @@ def _check_boundaries(lines: list[str]) -> None:
 
 
 def _patch_lines(lines: list[str]) -> list[str]:
-    """The lines between the Begin/End markers, after the heredoc leniency of §5.2 step 3."""
+    """The lines between the Begin/End markers, after the heredoc leniency of spec §5.2 step 3."""
     try:
         _check_boundaries(lines)
         return lines

@@ -1,12 +1,16 @@
-// DOM renderers for transcript blocks: a port of the cell widget's agent_view.js (same
-// markup, same `jp-agent-` classes, same stylesheet), so a transcript looks the same in
-// the panel and in a cell. Blocks are keyed by id and redrawn only when their rev moves.
+// DOM renderers for transcript blocks, shared by the side panel and the cell widget: the same
+// markup and `jp-agent-` classes (one stylesheet, frontends/notebook/static/agent_view.css),
+// so a transcript looks the same in both. Text goes through the escaping renderers
+// (markdown, highlight) or in as text nodes, never as raw HTML.
 
-import type { ApprovalBlock, CommandBlock, FileEntry, PatchBlock, PlanBlock, ToolBlock } from './protocol';
+import type { ApprovalBlock, CommandBlock, FileEntry, PatchBlock, PlanBlock, ToolBlock } from '../protocol';
+import { h, type Child } from './dom';
+import { highlight } from './highlight';
+import { renderMarkdown } from './markdown';
 import type { Decision, TranscriptBlock } from './model';
-import { fmtBytes, fmtMs, highlight, renderMarkdown, shellJoin } from './render';
+import { fmtBytes, fmtMs, shellJoin } from './text';
 
-export const BUTTON_LABELS: Record<string, string> = {
+const BUTTON_LABELS: Record<string, string> = {
   approved: 'Approve',
   approved_for_session: 'Approve for session',
   denied: 'Deny',
@@ -38,11 +42,11 @@ const ICONS: Record<string, string> = {
 export interface IRenderContext {
   /** <details> open states that survive redraws, by key. */
   open: Map<string, boolean>;
-  /** call_id -> decision sent from this panel, not yet confirmed. */
+  /** call_id -> decision sent from this view, not yet confirmed. */
   sentDecisions: ReadonlyMap<string, Decision>;
   decide(callId: string, decision: Decision): void;
   /** Buttons under each code block of an agent message. */
-  codeActions: ICodeAction[];
+  codeActions: readonly ICodeAction[];
 }
 
 export interface ICodeAction {
@@ -50,35 +54,6 @@ export interface ICodeAction {
   className: string;
   title: string;
   run(code: string, lang: string): void;
-}
-
-type Child = Node | string | null | undefined | false | Child[];
-
-export function h(tag: string, props: Record<string, unknown> | null, ...children: Child[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value === null || value === undefined || value === false) {
-      continue;
-    }
-    if (key === 'class') {
-      el.className = String(value);
-    } else if (key === 'html') {
-      el.innerHTML = String(value); // only ever output of escapeHtml-based renderers
-    } else if (key.startsWith('on') && typeof value === 'function') {
-      el.addEventListener(key.slice(2), value as EventListener);
-    } else {
-      el.setAttribute(key, value === true ? '' : String(value));
-    }
-  }
-  const append = (child: Child): void => {
-    if (Array.isArray(child)) {
-      child.forEach(append);
-    } else if (child !== null && child !== undefined && child !== false && child !== '') {
-      el.append(typeof child === 'string' ? child : child);
-    }
-  };
-  children.forEach(append);
-  return el;
 }
 
 export function details(ctx: IRenderContext, key: string, defaultOpen: boolean, summary: Child, ...content: Child[]): HTMLElement {
@@ -322,19 +297,4 @@ export function renderBlock(b: TranscriptBlock, ctx: IRenderContext): HTMLElemen
   }
   el.dataset.blockId = b.id;
   return el;
-}
-
-/** Keep <pre> scroll positions (or stick to the end) when a node is replaced. */
-export function keepScroll(oldNode: HTMLElement | null, newNode: HTMLElement): void {
-  const saved = new Map<string, { top: number; atEnd: boolean }>();
-  if (oldNode) {
-    oldNode.querySelectorAll<HTMLElement>('[data-scroll-key]').forEach(p =>
-      saved.set(p.dataset.scrollKey as string, { top: p.scrollTop, atEnd: p.scrollHeight - p.scrollTop - p.clientHeight < 8 })
-    );
-    oldNode.replaceWith(newNode);
-  }
-  newNode.querySelectorAll<HTMLElement>('[data-scroll-key]').forEach(p => {
-    const s = saved.get(p.dataset.scrollKey as string);
-    p.scrollTop = !s || s.atEnd ? p.scrollHeight : s.top;
-  });
 }

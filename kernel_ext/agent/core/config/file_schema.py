@@ -1,0 +1,121 @@
+"""What `config.toml` may contain: strict pydantic tables (unknown keys are errors).
+
+Every key of `ConfigToml` is optional; `None` means "not set" so resolution can tell a
+value written in the file from a default. Some tables (`SandboxWorkspaceWrite`,
+`SandboxLimits`, `ShellEnvironmentPolicy`) are also the resolved values in `Config`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.client.providers import ModelProviderInfo
+from agent.exec.limits import DEFAULT_LIMITS
+from agent.protocol.policy import AskForApproval, ReasoningEffort, ReasoningSummary, SandboxMode, Verbosity
+
+HistoryPersistence = Literal["save-all", "none"]
+TrustLevel = Literal["trusted", "untrusted"]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SandboxWorkspaceWrite(_Table):
+    """`[sandbox_workspace_write]`; in `Config` the roots are absolute."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    writable_roots: tuple[str, ...] = Field(default=(), strict=False)
+    network_access: bool = False
+    exclude_tmpdir_env_var: bool = False
+    exclude_slash_tmp: bool = False
+
+
+class SandboxLimits(_Table):
+    """`[sandbox_limits]`: resource limits of every sandboxed command (0 = no limit;
+    see agent.exec.limits for how each one is enforced)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    max_processes: int = Field(default=DEFAULT_LIMITS.max_processes, ge=0)
+    max_memory_mb: int = Field(default=DEFAULT_LIMITS.max_memory_mb, ge=0)
+    """Per process (RLIMIT_DATA), and per command where a memory cgroup is writable."""
+    max_file_size_mb: int = Field(default=DEFAULT_LIMITS.max_file_size_mb, ge=0)
+    cpu_seconds: int = Field(default=0, ge=0)
+
+
+class HistoryToml(_Table):
+    persistence: HistoryPersistence = "save-all"
+    max_bytes: int | None = Field(default=None, ge=0)
+
+
+class ShellEnvironmentPolicy(_Table):
+    """`[shell_environment_policy]` (spec §10.3), also the resolved value in `Config`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    inherit: Literal["all", "core", "none"] = "all"
+    ignore_default_excludes: bool = False
+    exclude: tuple[str, ...] = Field(default=(), strict=False)
+    set: dict[str, str] = Field(default_factory=dict)
+    include_only: tuple[str, ...] = Field(default=(), strict=False)
+
+
+class ProjectToml(_Table):
+    trust_level: TrustLevel | None = None
+
+
+class ConfigProfile(_Table):
+    """`[profiles.<name>]`: the keys a profile may set."""
+
+    model: str | None = None
+    model_provider: str | None = None
+    approval_policy: AskForApproval | None = None
+    sandbox_mode: SandboxMode | None = None
+    model_reasoning_effort: ReasoningEffort | None = None
+    model_reasoning_summary: ReasoningSummary | None = None
+    model_verbosity: Verbosity | None = None
+
+
+
+class ConfigToml(_Table):
+    """The whole `config.toml` (every key optional; `None` means "not set")."""
+
+    model: str | None = None
+    model_provider: str | None = None
+    model_providers: dict[str, ModelProviderInfo] | None = None
+    approval_policy: AskForApproval | None = None
+    sandbox_mode: SandboxMode | None = None
+    sandbox_workspace_write: SandboxWorkspaceWrite | None = None
+    sandbox_limits: SandboxLimits | None = None
+    model_reasoning_effort: ReasoningEffort | None = None
+    model_reasoning_summary: ReasoningSummary | None = None
+    model_verbosity: Verbosity | None = None
+    model_context_window: int | None = Field(default=None, gt=0)
+    model_auto_compact_token_limit: int | None = Field(default=None, gt=0)
+    model_supports_reasoning_summaries: bool | None = None
+    instructions: str | None = None
+    developer_instructions: str | None = None
+    instructions_file: str | None = None
+    compact_prompt: str | None = None
+    project_doc_max_bytes: int | None = Field(default=None, ge=0)
+    tool_output_token_limit: int | None = Field(default=None, gt=0)
+    shell_timeout_ms: int | None = Field(default=None, gt=0)
+    parallel_tool_calls: bool | None = None
+    hide_agent_reasoning: bool | None = None
+    show_raw_agent_reasoning: bool | None = None
+    history: HistoryToml | None = None
+    shell_environment_policy: ShellEnvironmentPolicy | None = None
+    profile: str | None = None
+    profiles: dict[str, ConfigProfile] | None = None
+    projects: dict[str, ProjectToml] | None = None
+    notify: list[str] | None = None
+    sandbox_hidden_paths: list[str] | None = None
+    """Extra paths (beyond credentials and Jupyter's control files) that neither sandboxed
+    commands nor in-process tools may read; `~` is the home directory."""
+    kernel_variables_unmasked: list[str] | None = None
+    """Kernel variable names whose values the kernel tools show unmasked (no key-shape or
+    secret-name masking); known secret values are still replaced."""

@@ -1,0 +1,139 @@
+"""The resolved, typed `Config` of one session and its defaults.
+
+Defaults that differ from Codex: `sandbox_mode` defaults to `workspace-write` (the agent
+works in the notebook's directory, so read-only would make it useless by default);
+`approval_policy` defaults to `on-request` (resolution picks `untrusted` for a project
+marked so under `[projects]`, see `resolution`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from agent.client.providers import ModelProviderInfo
+from agent.protocol.policy import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxMode,
+    SandboxPolicy,
+    Verbosity,
+    sandbox_policy_for_mode,
+)
+
+from .errors import ConfigError, check_choice
+from .file_schema import (
+    HistoryPersistence,
+    SandboxLimits,
+    SandboxWorkspaceWrite,
+    ShellEnvironmentPolicy,
+    TrustLevel,
+)
+
+CONFIG_FILE = "config.toml"
+DEFAULT_MODEL = "gpt-5.1-codex"
+DEFAULT_PROVIDER = "openai"
+LOCAL_PROVIDER_MODELS = {"ollama": "gpt-oss:20b", "lmstudio": "openai/gpt-oss-20b"}
+"""Default model when none is configured and a local provider is selected (spec §3.5)."""
+DEFAULT_APPROVAL_POLICY = "on-request"
+DEFAULT_SANDBOX_MODE = "workspace-write"
+DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
+DEFAULT_SHELL_TIMEOUT_MS = 120_000
+DEFAULT_REASONING_SUMMARY = "auto"
+
+CHOICES: dict[str, Any] = {
+    "approval_policy": AskForApproval,
+    "sandbox_mode": SandboxMode,
+    "model_reasoning_effort": ReasoningEffort | None,
+    "model_reasoning_summary": ReasoningSummary,
+    "model_verbosity": Verbosity | None,
+}
+"""The enum-like keys checked when given outside the file, with their types."""
+
+
+def build_sandbox_policy(mode: SandboxMode, workspace: SandboxWorkspaceWrite) -> SandboxPolicy:
+    """The `SandboxPolicy` for a mode; the workspace settings only matter for workspace-write."""
+    return sandbox_policy_for_mode(mode, **workspace.model_dump())
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration of one session. Build it with `load_config()`.
+
+    `sandbox_mode` defaults to `workspace-write`, unlike Codex's `read-only`: the agent
+    is meant to edit files in the notebook's directory.
+    """
+
+    model: str
+    model_provider_id: str
+    model_provider: ModelProviderInfo
+    cwd: Path
+    home: Path
+    approval_policy: AskForApproval = DEFAULT_APPROVAL_POLICY
+    sandbox_mode: SandboxMode = DEFAULT_SANDBOX_MODE
+    sandbox_workspace_write: SandboxWorkspaceWrite = field(default_factory=SandboxWorkspaceWrite)
+    sandbox_policy: SandboxPolicy = field(
+        default_factory=lambda: build_sandbox_policy(DEFAULT_SANDBOX_MODE, SandboxWorkspaceWrite())
+    )
+    model_providers: Mapping[str, ModelProviderInfo] = field(default_factory=dict)
+    """Every known provider (built-ins plus the user's new ids)."""
+    profile: str | None = None
+    model_reasoning_effort: ReasoningEffort | None = None
+    """None: the model family's default."""
+    model_reasoning_summary: ReasoningSummary = DEFAULT_REASONING_SUMMARY
+    model_verbosity: Verbosity | None = None
+    model_context_window: int | None = None
+    model_auto_compact_token_limit: int | None = None
+    model_supports_reasoning_summaries: bool = False
+    instructions: str | None = None
+    developer_instructions: str | None = None
+    instructions_file: Path | None = None
+    """Absolute; a relative path in the file is taken relative to the home folder."""
+    compact_prompt: str | None = None
+    project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
+    tool_output_token_limit: int | None = None
+    shell_timeout_ms: int = DEFAULT_SHELL_TIMEOUT_MS
+    """Default timeout of a command the model runs (it may ask for another per call)."""
+    parallel_tool_calls: bool = False
+    hide_agent_reasoning: bool = False
+    show_raw_agent_reasoning: bool = False
+    history_persistence: HistoryPersistence = "save-all"
+    history_max_bytes: int | None = None
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    notify: tuple[str, ...] = ()
+    sandbox_hidden_paths: tuple[str, ...] = ()
+    """Extra paths hidden from commands and file tools (see agent.exec.hidden)."""
+    sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
+    """Resource limits of sandboxed commands (see agent.exec.limits)."""
+    kernel_variables_unmasked: tuple[str, ...] = ()
+    """Variables the kernel tools show without masking (see agent.tools.secret_mask)."""
+    projects: Mapping[str, TrustLevel] = field(default_factory=dict)
+    """Absolute project path -> trust level."""
+    warnings: list[str] = field(default_factory=list)
+
+    def with_overrides(self, **fields: Any) -> Config:
+        """A copy with `fields` replaced; the provider and sandbox policy follow their ids/modes."""
+        for key, annotation in CHOICES.items():
+            if key in fields:
+                fields[key] = check_choice(key, fields[key], annotation, "override")
+        if "model_provider_id" in fields and "model_provider" not in fields:
+            fields["model_provider"] = self._provider(fields["model_provider_id"])
+        if {"sandbox_mode", "sandbox_workspace_write"} & fields.keys() and "sandbox_policy" not in fields:
+            fields["sandbox_policy"] = build_sandbox_policy(
+                fields.get("sandbox_mode", self.sandbox_mode),
+                fields.get("sandbox_workspace_write", self.sandbox_workspace_write),
+            )
+        return dataclasses.replace(self, **fields)
+
+    def _provider(self, provider_id: str) -> ModelProviderInfo:
+        if provider_id not in self.model_providers:
+            known = ", ".join(sorted(self.model_providers))
+            raise ConfigError(
+                f"invalid value for 'model_provider': {provider_id!r} (known providers: {known})",
+                key="model_provider",
+                source="override",
+            )
+        return self.model_providers[provider_id]
