@@ -21,6 +21,8 @@ from .kernel_harness import Kernel, scripted_server, write_home
 from .report import row
 
 ROUNDS = 3
+TARGET_P95_S = 0.020
+TARGET_MEDIAN_RATIO = 3.0
 PER_TURN = 15
 STREAMS = {
     "paced": {"text": "p" * 20_000, "chunk_size": 5, "delay_per_event": 0.001},
@@ -89,3 +91,7 @@ def run() -> None:
     row("  p95, idle", f"{_p95(idle) * 1000:.1f} ms")
     for name in ("paced", "burst"):
         _report(name, busy[name], idle)
+    burst_p95, ratio = _p95(busy["burst"]), statistics.median(busy["burst"]) / statistics.median(idle)
+    met = burst_p95 <= TARGET_P95_S and ratio <= TARGET_MEDIAN_RATIO
+    print(f"   target: burst p95 <= {TARGET_P95_S * 1000:.0f} ms and median <= x{TARGET_MEDIAN_RATIO:g} idle: "
+          f"{'met' if met else 'NOT met'} ({burst_p95 * 1000:.1f} ms, x{ratio:.2f})")

@@ -24,6 +24,7 @@ from .kernel_harness import Kernel, agent_text, scripted_server, turn_state, wri
 from .report import row
 
 SIZES = (20_000, 40_000)
+TARGET_BYTES_PER_CHAR = 3.0
 REPEAT = 2
 
 
@@ -85,3 +86,7 @@ def run() -> None:
         row("  kernel: %%agent cell -> final widget state", f"{full * 1000:.0f} ms", full / base)
     small, large = (statistics.median(r[2] for r in results[s]) for s in SIZES)
     row(f"bytes growth {SIZES[0]} -> {SIZES[1]} chars (linear: x2)", f"x{large / small:.2f}")
+    worst = max(statistics.median(r[2] for r in results[s]) / s for s in SIZES)
+    print(f"   target: bytes sent <= x{TARGET_BYTES_PER_CHAR:g} the answer, growing linearly: "
+          f"{'met' if worst <= TARGET_BYTES_PER_CHAR and large / small < 2.2 else 'NOT met'} "
+          f"(x{worst:.2f}, growth x{large / small:.2f})")

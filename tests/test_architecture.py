@@ -106,3 +106,17 @@ def test_load_ext_is_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_the_panel_comm_target_names_are_defined_once():
+    """protocol/comm.py defines them; the TypeScript gets them from the generated
+    protocol.ts. Any other assignment of the literal is a copy that can drift."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    assignment = re.compile(r"""=\s*['"]agent\.panel\.(commands|events)['"]""")
+    sources = [*(root / "kernel_ext" / "agent").rglob("*.py"), *(root / "labextension" / "src").rglob("*.ts")]
+    found = sorted(str(p.relative_to(root)) for p in sources if assignment.search(p.read_text()))
+    assert found == ["kernel_ext/agent/protocol/comm.py", "labextension/src/protocol.ts"]
+    generated = (root / "labextension" / "src" / "protocol.ts").read_text()
+    assert "export const COMMANDS_TARGET = 'agent.panel.commands';" in generated

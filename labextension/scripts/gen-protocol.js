@@ -30,9 +30,19 @@ function dropPropertyTitles(node, isDefinition) {
   return node;
 }
 
+// The comm target names (protocol/comm.py), as constants after the types.
+function commTargets(schema) {
+  const targets = schema['x-comm-targets'] || {};
+  delete schema['x-comm-targets'];
+  return Object.entries(targets)
+    .map(([name, value]) => `export const ${name} = ${JSON.stringify(value).replace(/"/g, "'")};\n`)
+    .join('');
+}
+
 async function generate() {
   const schema = dropPropertyTitles(JSON.parse(fs.readFileSync(SCHEMA, 'utf8')), true);
-  return compile(schema, 'KernelAgentProtocol', {
+  const constants = commTargets(schema);
+  const types = await compile(schema, 'KernelAgentProtocol', {
     bannerComment: BANNER,
     additionalProperties: false,
     unreachableDefinitions: true,
@@ -40,6 +50,7 @@ async function generate() {
     format: true,
     style: { singleQuote: true, printWidth: 100 }
   });
+  return types + (constants ? '\n' + constants : '');
 }
 
 module.exports = { generate };

@@ -13,11 +13,11 @@
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 
+import { COMMANDS_TARGET, EVENTS_TARGET } from './protocol';
 import type { PanelCommandMessage, PanelEventMessage } from './protocol';
 import type { ITransport, PanelModel } from './model';
 
-export const COMMANDS_TARGET = 'agent.panel.commands';
-export const EVENTS_TARGET = 'agent.panel.events';
+export { COMMANDS_TARGET, EVENTS_TARGET };
 
 const CHECK = `__import__('sys').modules.get('agent.frontends.notebook.panel_bridge') is not None and '${COMMANDS_TARGET}' in get_ipython().kernel.comm_manager.targets`;
 

@@ -773,11 +773,14 @@ export interface PanelStatus {
  * unchanged since the last patch (after a reset: when there is none), `""` when it went
  * away. `status` is `None` when it is unchanged since the last patch except for the clock
  * (`now`, `elapsed_s`: a front end ticks the elapsed time itself); a reset always has it.
- * So a patch costs the new text plus a constant per changed block, not a status each.
+ * `order` is `None` when unchanged; `session_id` is only read from a reset (a new session
+ * always starts with one). A patch other than a reset leaves out the fields that say
+ * "unchanged" (their defaults below), so a patch costs the new text plus a constant per
+ * changed block, not a status, an order and a session id each.
  */
 export interface TranscriptPatch {
   appends?: TextAppend[];
-  blocks: (
+  blocks?: (
     | UserBlock
     | AgentBlock
     | ReasoningBlock
@@ -790,12 +793,12 @@ export interface TranscriptPatch {
     | StreamErrorBlock
     | NoticeBlock
   )[];
-  order: string[];
-  reset: boolean;
+  order?: string[] | null;
+  reset?: boolean;
   seq: number;
-  session_id: string | null;
-  status: TranscriptStatus | null;
-  turn_diff: string | null;
+  session_id?: string | null;
+  status?: TranscriptStatus | null;
+  turn_diff?: string | null;
   type: 'transcript';
 }
 /**
@@ -985,3 +988,6 @@ export interface NotebookEditCancel {
   request_id: string;
   type: 'notebook_edit_cancel';
 }
+
+export const COMMANDS_TARGET = 'agent.panel.commands';
+export const EVENTS_TARGET = 'agent.panel.events';

@@ -40,7 +40,8 @@ function openStatesOf(model: IWidgetModel): Map<string, boolean> {
 
 function isPatch(content: unknown): content is TranscriptPatch {
   const c = content as Partial<TranscriptPatch> | null;
-  return typeof c === 'object' && c !== null && c.type === 'transcript' && Array.isArray(c.blocks) && Array.isArray(c.order);
+  // A patch other than a reset leaves out what is unchanged: only `type` and `seq` are sure.
+  return typeof c === 'object' && c !== null && c.type === 'transcript' && typeof c.seq === 'number';
 }
 
 function isState(state: unknown): state is ITranscriptState {

@@ -22,22 +22,25 @@ class Applier:
 
     def apply(self, patch: dict[str, Any]) -> None:
         assert patch["type"] == "transcript"
-        if patch["reset"]:
+        if patch.get("reset"):
             self.blocks.clear()
             self.turn_diff = None
             self.synced = True
         assert self.synced, "a patch before any reset"
-        for block in patch["blocks"]:
+        for block in patch.get("blocks", []):
             self.blocks[block["id"]] = dict(block)
         for append in patch.get("appends", []):
             block = self.blocks[append["id"]]  # an append extends a block already held
             block["text"] += append["text"]
             block["rev"], block["streaming"] = append["rev"], append["streaming"]
-        self.order = list(patch["order"])
+        if patch.get("order") is not None:
+            self.order = list(patch["order"])
+        else:
+            assert not patch.get("reset"), "a reset without an order"
         assert all(i in self.blocks for i in self.order), "order names a block never sent"
-        if patch["turn_diff"] is not None:
+        if patch.get("turn_diff") is not None:
             self.turn_diff = patch["turn_diff"] or None
-        if patch["status"] is not None:
+        if patch.get("status") is not None:
             self.status = patch["status"]
         assert self.status, "a reset without a status"
         self.seq = patch["seq"]

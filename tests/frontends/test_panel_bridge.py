@@ -127,7 +127,7 @@ async def test_an_attached_panel_gets_appends_and_decisions_from_the_cell_widget
     bridge.flush()
     view.feed(event(ev.AgentMessageDelta(delta="lo"), "1"))
     bridge.flush()
-    assert comm.patches()[-1]["appends"] == [{"id": "1.b0", "rev": 2, "text": "lo", "streaming": True}]
+    assert comm.patches()[-1].get("appends") == [{"id": "1.b0", "rev": 2, "text": "lo", "streaming": True}]
     view.feed(event(ev.ExecApprovalRequest(call_id="c1", turn_id="1", command=["ls"], cwd="/"), "1"))
     assert comm.patches()[-1]["status"]["state"] == "waiting_for_approval"  # approvals go out at once
     bridge.handle_command({"type": "decision", "call_id": "c1", "decision": "approved"})

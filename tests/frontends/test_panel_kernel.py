@@ -19,7 +19,8 @@ from tests.kernel.harness import Kernel
 from tests.kernel.helpers import outputs, shell
 from tests.scripted_server import Reply, ToolCall
 
-COMMANDS, EVENTS = "agent.panel.commands", "agent.panel.events"
+from agent.protocol.comm import COMMANDS_TARGET as COMMANDS
+from agent.protocol.comm import EVENTS_TARGET as EVENTS
 
 
 class Panel:
@@ -65,17 +66,17 @@ class Panel:
         blocks: dict[str, dict[str, Any]] = {}
         order: list[str] = []
         for patch in self.messages("transcript"):
-            if patch["reset"]:
+            if patch.get("reset"):
                 blocks.clear()
-            blocks.update({b["id"]: dict(b) for b in patch["blocks"]})
+            blocks.update({b["id"]: dict(b) for b in patch.get("blocks", [])})
             for append in patch.get("appends", []):
                 blocks[append["id"]]["text"] += append["text"]
-            order = patch["order"]
+            order = patch["order"] if patch.get("order") is not None else order
         return [blocks[i] for i in order if i in blocks]
 
     def turn(self) -> dict[str, Any]:
         """The turn status of the latest transcript patch ({} before the first one)."""
-        found = [p["status"] for p in self.messages("transcript") if p["status"] is not None]  # None: unchanged
+        found = [p["status"] for p in self.messages("transcript") if p.get("status") is not None]  # None: unchanged
         return found[-1] if found else {"state": None}
 
     def agent_text(self) -> str:
@@ -121,8 +122,8 @@ def test_a_prompt_from_the_panel_streams_into_the_panel(kernel, panel, server): 
     kernel.wait_for(lambda: panel.turn()["state"] == "done", what="the turn to end")
     assert panel.agent_text() == answer
     assert panel.blocks()[0] == {**panel.blocks()[0], "kind": "user", "text": "say hello"}
-    assert len([p for p in panel.messages("transcript") if p["blocks"] or p["appends"]]) >= 3  # streamed, not one final state
-    assert any(p["appends"] for p in panel.messages("transcript"))  # the answer's text as appends
+    assert len([p for p in panel.messages("transcript") if p.get("blocks") or p.get("appends")]) >= 3  # streamed, not one final state
+    assert any(p.get("appends") for p in panel.messages("transcript"))  # the answer's text as appends
     assert panel.status()["session_id"] is not None and panel.status()["notebook_edit"] is True
     # The kernel never publishes on the commands comm (it would move its routing to the main shell).
     assert not [m for m in kernel.iopub if m["content"].get("comm_id") == panel.commands_id]

@@ -38,6 +38,11 @@ def test_cell_returns_at_once_and_the_widget_streams_the_answer(kernel, server):
     assert request["model"] == "gpt-4.1" and request["stream"] is True
     assert {"kernel_variables", "last_error", "run_python", "notebook_history"} <= {t.get("name") for t in request["tools"]}
 
+    # A session on the kernel's loop lets the kernel's I/O threads run during a burst.
+    pacing = kernel.run("print(get_ipython().magics_manager.registry['AgentMagics'].agent"
+                        ".session.client._transport.pacing)")
+    assert pacing.stdout().strip() == "StreamPacing(busy_s=0.002, pause_s=0.001)"
+
 
 def test_kernel_runs_other_cells_while_waiting_and_approve_runs_the_command(kernel, server, work):
     server.enqueue(Reply(tool_calls=[shell("echo approved > approved.txt", "call_w")]), Reply(text="Wrote approved.txt."))

@@ -222,7 +222,7 @@ class ChatClient:
             for event in decoder.feed_completion(obj):
                 yield event
             return
-        async with aclosing(iter_sse_data(response, idle)) as stream:
+        async with aclosing(iter_sse_data(response, idle, pacing=self._transport.pacing)) as stream:
             async for data in stream:
                 if data.strip() == "[DONE]":
                     for event in decoder.done():

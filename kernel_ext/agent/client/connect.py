@@ -14,6 +14,7 @@ import httpx
 
 from .chat import ChatClient
 from .http import DEFAULT_BACKOFF_BASE_S, HttpTransport, Sleep
+from .pacing import COOPERATIVE, StreamPacing
 from .providers import ModelProviderInfo
 from .responses import ResponsesClient
 
@@ -27,8 +28,10 @@ def connect(
     env: Mapping[str, str] | None = None,
     sleep: Sleep | None = None,
     backoff_base_s: float = DEFAULT_BACKOFF_BASE_S,
+    pacing: StreamPacing = COOPERATIVE,
 ) -> ResponsesClient | ChatClient:
-    """The client for `info.wire_api`. `sleep`/`backoff_base_s` exist so tests need not wait."""
+    """The client for `info.wire_api`. `sleep`/`backoff_base_s` exist so tests need not wait;
+    `pacing` says how a fast stream shares the thread (client/pacing.py)."""
     transport = HttpTransport(
         provider_id,
         info,
@@ -37,6 +40,7 @@ def connect(
         env=env,
         sleep=sleep,
         backoff_base_s=backoff_base_s,
+        pacing=pacing,
     )
     if info.wire_api == "responses":
         return ResponsesClient(transport)

@@ -15,13 +15,14 @@ Contract:
   `RetryLimit` "high demand", other statuses -> `RetryLimit` "exceeded retry limit",
   transport failures -> `TransportError`. A `RequestRetry` carries the 1-based retry
   number, the number of retries allowed, the delay and the reason.
-* `iter_sse_data(response, idle_timeout_s)` yields each SSE event's `data` string,
+* `iter_sse_data(response, idle_timeout_s, pacing=)` yields each SSE event's `data` string,
   parsed by the bounded `sse.SseParser`: an event or line over `MAX_SSE_EVENT_BYTES`
   (16 MiB) fails the stream at once with `StreamEventTooLarge` ("stream event larger
   than 16 MiB", fatal: not retried). Each read is awaited with the idle timeout
   (`StreamError("idle timeout waiting for SSE")`); httpx errors while reading become
   `StreamError("stream disconnected before completion: ...")`. `read_body` (a non-SSE
-  answer) is bounded the same way ("response body larger than 16 MiB").
+  answer) is bounded the same way ("response body larger than 16 MiB"). While data is
+  buffered the reader gives way as the transport's `pacing` says (client/pacing.py).
 * Pure parsers: `retry_after_seconds`, `parse_try_again`, `rate_limits_from_headers`,
   `error_message`, `parse_json_object`.
 
@@ -61,6 +62,7 @@ from .errors import (
     UsageLimitReached,
 )
 from .idle import IdleWatchdog
+from .pacing import COOPERATIVE, Pacer, StreamPacing
 from .providers import ModelProviderInfo
 from .sse import MAX_SSE_EVENT_BYTES, SseParser
 from .stream import RateLimits, RequestRetry, ResponseEvent
@@ -253,8 +255,10 @@ class HttpTransport:
         env: Mapping[str, str] | None = None,
         sleep: Sleep | None = None,
         backoff_base_s: float = DEFAULT_BACKOFF_BASE_S,
+        pacing: StreamPacing = COOPERATIVE,
     ):
         self.provider_id = provider_id
+        self.pacing = pacing
         self.info = info
         self._api_key = api_key
         self._owns_http = http is None
@@ -389,15 +393,9 @@ def _status_text(status: int) -> str:
 # --- reading the stream -------------------------------------------------------------------
 
 
-YIELD_EVERY_S = 0.001
-"""Longest stretch the reader runs without giving the event loop to others (the kernel's
-own messages, widget syncs): a fast stream must not make the notebook sluggish. A `1+1`
-cell needs several loop turns, each waiting for this stretch plus the consumers' share
-(bench kernel_responsiveness: 5 ms made the burst's median 3.6x idle; 1 ms, 2.4x)."""
-
-
 async def iter_sse_data(response: httpx.Response, idle_timeout_s: float,
-                        max_event_bytes: int = MAX_SSE_EVENT_BYTES) -> AsyncIterator[str]:
+                        max_event_bytes: int = MAX_SSE_EVENT_BYTES,
+                        pacing: StreamPacing = COOPERATIVE) -> AsyncIterator[str]:
     """Each SSE event's `data` (events without data are skipped). See the module doc."""
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type:
@@ -408,8 +406,7 @@ async def iter_sse_data(response: httpx.Response, idle_timeout_s: float,
     chunks = response.aiter_bytes()
     parser = SseParser(max_event_bytes)
     watchdog = IdleWatchdog(idle_timeout_s)
-    loop = asyncio.get_running_loop()
-    resumed = loop.time()
+    pacer = Pacer(pacing)
     try:
         while True:
             try:
@@ -425,9 +422,7 @@ async def iter_sse_data(response: httpx.Response, idle_timeout_s: float,
             except (httpx.HTTPError, httpx.StreamError) as exc:
                 raise StreamError(DISCONNECTED + _describe(exc)) from exc
             for data in parser.feed(chunk):
-                if loop.time() - resumed > YIELD_EVERY_S:  # buffered data never suspends: let others run
-                    await asyncio.sleep(0)
-                    resumed = loop.time()
+                await pacer.tick()  # buffered data never suspends: give way (client/pacing.py)
                 with watchdog.paused():
                     yield data
     finally:

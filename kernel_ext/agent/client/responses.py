@@ -268,7 +268,7 @@ class ResponsesClient:
 
     async def _decode(self, response: httpx.Response) -> AsyncIterator[ResponseEvent]:
         decoder = ResponsesDecoder()
-        async with aclosing(iter_sse_data(response, self._transport.idle_timeout_s)) as stream:
+        async with aclosing(iter_sse_data(response, self._transport.idle_timeout_s, pacing=self._transport.pacing)) as stream:
             async for data in stream:
                 event = parse_json_object(data)
                 for out in decoder.feed(event) if event is not None else []:

@@ -56,7 +56,10 @@ SKIPPED_LINES = "Skipped {n} damaged line(s) of the session file (e.g. a write c
 def open_session(config: Config, *, env: Mapping[str, str] | None = None, conversation_id: str | None = None,
                  source: str = "cli", notebook: str | None = None, **session_kw: Any) -> Session:
     """A new, recorded session on the running event loop. Raises SetupError.
-    `notebook` (its path) is recorded so the notebook can find its session again."""
+    `notebook` (its path) is recorded so the notebook can find its session again.
+    `in_kernel=True` (here and for resume / fork): the session runs on a Jupyter kernel's
+    loop, so a burst of stream data pauses now and then to let the kernel's I/O threads
+    run (client/pacing.py); the default keeps the stream at full speed."""
     from .rollout import RolloutRecorder
 
     conversation_id = conversation_id or str(uuid.uuid4())
@@ -207,14 +210,16 @@ def _warnings(config: Config, loaded: Any, lines: list[Any]) -> list[str]:
 
 
 def _build(config: Config, env: Mapping[str, str] | None, keys: _Keys, *, conversation_id: str,
-           **session_kw: Any) -> Session:
+           in_kernel: bool = False, **session_kw: Any) -> Session:
     from agent.client.connect import connect
+    from agent.client.pacing import COOPERATIVE, SHARE_WITH_KERNEL
     from agent.exec.sandbox import probe_mechanism
 
     from .message_history import history_info
 
     env = os.environ if env is None else env
-    client = connect(config.model_provider_id, config.model_provider, keys.api_key, env=env)
+    pacing = SHARE_WITH_KERNEL if in_kernel else COOPERATIVE
+    client = connect(config.model_provider_id, config.model_provider, keys.api_key, env=env, pacing=pacing)
     info = probe_mechanism()
     session_kw.setdefault("sandbox_mechanism", info.mechanism)
     session_kw.setdefault("sandbox_warning", info.warning)

@@ -2,27 +2,31 @@
 
 Submodules: `ops` (Submission, Op), `events` (Event, EventMsg), `items` (history items in
 Responses API wire shapes), `policy` (sandbox and approval policies), `thread` (the
-`exec --json` lines) and `schema` (the JSON Schema export).
+`exec --json` lines), `panel` (the side panel's comm messages), `comm` (its comm target
+names, pydantic-free) and `schema` (the JSON Schema export). The package's own names are
+imported lazily.
 """
 
-from .events import Event, EventMsg, TokenUsage, TokenUsageInfo, event_adapter
-from .items import ResponseItem, response_item_adapter
-from .ops import Op, Submission, op_adapter
-from .policy import AskForApproval, ReviewDecision, SandboxMode, SandboxPolicy
+from __future__ import annotations
 
-__all__ = [
-    "AskForApproval",
-    "Event",
-    "EventMsg",
-    "Op",
-    "ResponseItem",
-    "ReviewDecision",
-    "SandboxMode",
-    "SandboxPolicy",
-    "Submission",
-    "TokenUsage",
-    "TokenUsageInfo",
-    "event_adapter",
-    "op_adapter",
-    "response_item_adapter",
-]
+from typing import Any
+
+_HOMES = {
+    "events": ["Event", "EventMsg", "TokenUsage", "TokenUsageInfo", "event_adapter"],
+    "items": ["ResponseItem", "response_item_adapter"],
+    "ops": ["Op", "Submission", "op_adapter"],
+    "policy": ["AskForApproval", "ReviewDecision", "SandboxMode", "SandboxPolicy"],
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_HOME_OF)
+
+
+def __getattr__(name: str) -> Any:
+    """The models load on first use: `import agent.protocol.comm` stays free of pydantic."""
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agent.protocol' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)

@@ -24,8 +24,7 @@ from typing_extensions import TypedDict
 from .policy import AskForApproval, ReviewDecision
 
 PANEL_PROTOCOL_VERSION = 1
-COMMANDS_TARGET = "agent.panel.commands"
-EVENTS_TARGET = "agent.panel.events"
+from .comm import COMMANDS_TARGET, EVENTS_TARGET  # noqa: F401 - re-exported
 
 
 # --- the transcript state (what the cell widget and the panel both render) ----------------
@@ -317,17 +316,20 @@ class TranscriptPatch(_Msg):
     unchanged since the last patch (after a reset: when there is none), `""` when it went
     away. `status` is `None` when it is unchanged since the last patch except for the clock
     (`now`, `elapsed_s`: a front end ticks the elapsed time itself); a reset always has it.
-    So a patch costs the new text plus a constant per changed block, not a status each."""
+    `order` is `None` when unchanged; `session_id` is only read from a reset (a new session
+    always starts with one). A patch other than a reset leaves out the fields that say
+    "unchanged" (their defaults below), so a patch costs the new text plus a constant per
+    changed block, not a status, an order and a session id each."""
 
     type: Literal["transcript"] = "transcript"
-    session_id: str | None
-    reset: bool
+    session_id: str | None = None
+    reset: bool = False
     seq: int
-    order: list[str]
-    blocks: list[TranscriptBlock]
+    order: list[str] | None = None
+    blocks: list[TranscriptBlock] = []
     appends: list[TextAppend] = []
-    turn_diff: str | None
-    status: TranscriptStatus | None
+    turn_diff: str | None = None
+    status: TranscriptStatus | None = None
 
 
 class SessionSummary(_Msg):

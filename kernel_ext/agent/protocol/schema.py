@@ -1,7 +1,8 @@
 """The protocol's JSON Schema, for the TypeScript side (pure: builds a dict).
 
 `protocol_schema()` covers `Submission`, `Event`, the exec `--json` thread events and the
-side panel's comm messages (protocol/panel.py).
+side panel's comm messages (protocol/panel.py), and names the panel's comm targets
+(`x-comm-targets`, protocol/comm.py; the TypeScript generator turns them into constants).
 `kernel-agent schema` writes it; a test checks the checked-in copy is current.
 """
 
@@ -18,6 +19,7 @@ def protocol_schema() -> dict[str, Any]:
     """One schema whose `$defs` hold every protocol type, with the roots listed."""
     from pydantic import RootModel
 
+    from .comm import COMMANDS_TARGET, EVENTS_TARGET
     from .events import Event
     from .items import ResponseItem
     from .ops import Submission
@@ -42,6 +44,7 @@ def protocol_schema() -> dict[str, Any]:
     schema["$id"] = SCHEMA_ID
     schema["title"] = "kernel-agent protocol"
     schema["anyOf"] = [{"$ref": f"#/$defs/{m.__name__}"} for m in roots]
+    schema["x-comm-targets"] = {"COMMANDS_TARGET": COMMANDS_TARGET, "EVENTS_TARGET": EVENTS_TARGET}
     for definition in schema["$defs"].values():
         _require_tag(definition)
     return schema

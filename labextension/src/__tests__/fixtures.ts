@@ -72,8 +72,13 @@ export function command(id: string, rev: number, status: CommandBlock['status'],
   };
 }
 
-function step(seq: number, extra: Partial<TranscriptPatch>, state: TranscriptStatus['state'] = 'running'): TranscriptPatch {
-  return { ...patch([], [], state), seq, ...extra };
+/** A patch as the kernel sends it: a reset has every field, others only what changed (and
+ * the status only when `state` is given). */
+function step(seq: number, extra: Partial<TranscriptPatch>, state?: TranscriptStatus['state']): TranscriptPatch {
+  if (extra.reset) {
+    return { ...patch([], [], state ?? 'running'), seq, ...extra };
+  }
+  return { type: 'transcript', seq, ...(state ? { status: status(state) } : {}), ...extra };
 }
 
 const append = (id: string, rev: number, text: string, streaming = true): TextAppend => ({ id, rev, text, streaming });
@@ -86,7 +91,7 @@ const DIFF = '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b';
 export const STREAM: TranscriptPatch[] = [
   step(1, { reset: true, order: ['b0'], blocks: [{ id: 'b0', kind: 'user', rev: 0, text: 'hi <there>', images: 0 }] }),
   step(2, { order: ['b0', 'b1'], blocks: [{ id: 'b1', kind: 'agent', rev: 0, text: 'Hel', streaming: true }] }),
-  step(3, { order: ['b0', 'b1'], appends: [append('b1', 1, 'lo **wor')] }),
+  step(3, { appends: [append('b1', 1, 'lo **wor')] }),
   step(4, { order: ['b0', 'b1', 'b2'], appends: [append('b1', 2, 'ld**\n\n```python\nx = 1\n```\n')], blocks: [command('b2', 0, 'running')], turn_diff: DIFF }),
   step(5, {
     order: ['b0', 'b1', 'b2', 'b3'],

@@ -42,6 +42,15 @@ describe('TranscriptModel', () => {
     expect(model.seq).toBe(9);
   });
 
+  it('a patch that leaves out what is unchanged keeps the order, status, diff and session', () => {
+    const model = streamed(4);
+    const [order, status, diff, session] = [model.blocks().map(b => b.id), model.status, model.turnDiff, model.sessionId];
+    model.apply({ type: 'transcript', seq: 10, appends: [{ id: 'b1', rev: 3, text: '!', streaming: true }] });
+    expect(model.blocks().map(b => b.id)).toEqual(order);
+    expect(model.blocks()[1]).toMatchObject({ rev: 3, text: 'Hello **world**\n\n```python\nx = 1\n```\n!' });
+    expect([model.status, model.turnDiff, model.sessionId, model.seq]).toEqual([status, diff, session, 10]);
+  });
+
   it('ignores patches until the first reset (a view that just asked for a sync)', () => {
     const model = new TranscriptModel();
     expect(model.apply(STREAM[1])).toBe(false);

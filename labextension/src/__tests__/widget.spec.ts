@@ -73,6 +73,14 @@ describe('the cell widget', () => {
     expect(streamed.el.querySelector('.jp-agent-footer-items')?.textContent).toContain('gpt-4.1');
   });
 
+  it('applies a patch that carries only appends (what the kernel sends while text streams)', () => {
+    const { model, el } = mount();
+    model.receive(patch([{ id: 'b0', kind: 'agent', rev: 0, text: 'Hel', streaming: true }], ['b0'], 'running', true));
+    model.receive({ type: 'transcript', seq: 2, appends: [{ id: 'b0', rev: 1, text: 'lo there', streaming: true }] });
+    expect(el.querySelector('[data-block-id="b0"]')?.textContent).toContain('Hello there');
+    expect(ids(el)).toEqual(['b0']);
+  });
+
   it('sends one decision per pending approval, and one stop per turn', () => {
     const { model, el } = mount();
     model.receive(patch([approval('pending')], ['b2'], 'waiting_for_approval', true));

@@ -69,7 +69,10 @@ class NotebookAgent:
         """Turns a kernel interrupt stopped (so `%%agent --wait` can fail its cell)."""
         self.listeners: list[SessionListener] = []
         self.notebook_edit = NotebookEditRelay()
-        self.loop = SessionLoop(in_kernel(shell), on_exit=self.close)
+        self.in_kernel = in_kernel(shell)
+        """Sessions run on a Jupyter kernel's loop (their streams then share the CPU with
+        the kernel's I/O threads); False in terminal IPython."""
+        self.loop = SessionLoop(self.in_kernel, on_exit=self.close)
         self._router: TurnRouter | None = None
         self._interrupts = KernelInterruptWatch(shell.kernel if in_kernel(shell) else None, self._on_interrupt)
 
@@ -99,7 +102,8 @@ class NotebookAgent:
         if self.session is None:
             from agent.core.api import open_session
 
-            self._attach(open_session(self.config(), source="notebook", notebook=_notebook()))
+            self._attach(open_session(self.config(), source="notebook", notebook=_notebook(),
+                                      in_kernel=self.in_kernel))
         assert self.session is not None
         return self.session
 
@@ -118,7 +122,7 @@ class NotebookAgent:
         target = target or self.latest_recorded(config)
         if target is None:
             raise NothingToResume(NOTHING_TO_RESUME)
-        return self.loop.call(lambda: self.switch(resume_session(config, target)))
+        return self.loop.call(lambda: self.switch(resume_session(config, target, in_kernel=self.in_kernel)))
 
     def fork(self, source: str, at: int | None = None) -> Session:
         """A new session holding `source`'s history before its `at`-th user message (all of
@@ -126,7 +130,7 @@ class NotebookAgent:
         from agent.core.api import fork_session
 
         config = self.config()
-        return self.loop.call(lambda: self.switch(fork_session(config, source, at)))
+        return self.loop.call(lambda: self.switch(fork_session(config, source, at, in_kernel=self.in_kernel)))
 
     def latest_recorded(self, config: Config) -> Path | None:
         """The session `resume` continues by default: this notebook's latest, else this folder's."""

@@ -36,6 +36,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable
 
 from agent._version import __version__
+from agent.protocol.comm import COMMANDS_TARGET, EVENTS_TARGET
 
 if TYPE_CHECKING:
     from agent.protocol import panel as wire
@@ -48,9 +49,8 @@ if TYPE_CHECKING:
     from .interfaces import TurnView
     from .notebook_agent import NotebookAgent
 
-# The protocol models are imported on first use, not at `%load_ext` (it must stay cheap).
-COMMANDS_TARGET = "agent.panel.commands"
-EVENTS_TARGET = "agent.panel.events"
+# The protocol models are imported on first use, not at `%load_ext` (it must stay cheap);
+# the comm target names come from agent.protocol.comm, which has none.
 
 
 def _wire() -> Any:

@@ -8,7 +8,9 @@ patch (and the first after `reset()`) is a reset carrying every block; later one
 blocks that changed, except that a block whose only change is its text growing (a streamed
 answer or reasoning) is sent as a `TextAppend` of the new characters, so the bytes sent for
 a streamed answer stay linear in its length. The status is sent when it changed other than
-by the clock. Each consumer has its own cursor; the reduction (`Transcript`) is shared. The
+by the clock, the order when it changed. A patch other than a reset leaves out every field
+that says "unchanged" (see `TranscriptPatch`): a streamed answer's patch is its new text
+plus about 80 bytes. Each consumer has its own cursor; the reduction (`Transcript`) is shared. The
 wire format is `agent.protocol.panel.TranscriptPatch`.
 
 A `PatchSource` is what a cursor reads: a `Transcript`, or a `SessionTranscript` (the side
@@ -38,6 +40,10 @@ class PatchSource(Protocol):
 
 
 _CLOCK = ("now", "elapsed_s")
+_ALWAYS = ("type", "seq")
+_UNCHANGED = (None, False, [])
+"""Values a patch other than a reset leaves out: they mean "unchanged" (`session_id` is
+only sent on a reset: a new session always starts with one)."""
 
 
 class PatchCursor:
@@ -52,6 +58,7 @@ class PatchCursor:
         self._turn_diff: str | None = None
         self._status: dict[str, Any] | None = None
         self._seq: int | None = None
+        self._order: list[str] = []
 
     def patch(self, source: PatchSource, session_id: str | None = None,
               adjust_status: Callable[[dict[str, Any]], None] | None = None) -> Patch | None:
@@ -66,11 +73,17 @@ class PatchCursor:
         status = source.status()
         if adjust_status is not None:
             adjust_status(status)
-        return {
+        changed_order = full or order != self._order
+        self._order = order
+        patch: Patch = {
             "type": "transcript", "session_id": session_id if session_id is not None else status.get("session_id"),
-            "reset": full, "seq": seq, "order": order, "blocks": blocks, "appends": appends,
-            "turn_diff": self._diff(source.turn_diff, full), "status": self._changed_status(status, full),
+            "reset": full, "seq": seq, "order": order if changed_order else None, "blocks": blocks,
+            "appends": appends, "turn_diff": self._diff(source.turn_diff, full),
+            "status": self._changed_status(status, full),
         }
+        if full:
+            return patch
+        return {k: v for k, v in patch.items() if k in _ALWAYS or (k != "session_id" and v not in _UNCHANGED)}
 
     def _blocks(self, source: PatchSource, full: bool) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
         order: list[str] = []

@@ -138,21 +138,24 @@ class TranscriptModel {
         return out;
     }
     /** Apply one patch; false when it was ignored (not a reset, and none came yet). */ apply(patch) {
+        // A patch other than a reset leaves out what is unchanged (protocol/panel.py).
         if (patch.reset) {
-            this._reset(patch.turn_diff);
+            this._reset(patch.turn_diff ?? null);
             this._synced = true;
+            this._sessionId = patch.session_id ?? null;
         } else if (!this._synced) {
             return false;
-        } else if (patch.turn_diff !== null) {
+        } else if (patch.turn_diff !== undefined && patch.turn_diff !== null) {
             this._turnDiff = patch.turn_diff;
         }
-        patch.blocks.forEach((block)=>this._put(block));
+        (patch.blocks ?? []).forEach((block)=>this._put(block));
         (patch.appends ?? []).forEach((append)=>this._append(append));
-        this._setOrder(patch.order);
-        this._sessionId = patch.session_id;
+        if (patch.order !== undefined && patch.order !== null) {
+            this._setOrder(patch.order);
+        }
         this._seq = patch.seq;
-        if (patch.status !== null) {
-            this._setStatus(patch.status); // null: unchanged but for the clock, which ticks here
+        if (patch.status !== undefined && patch.status !== null) {
+            this._setStatus(patch.status); // absent: unchanged but for the clock, which ticks here
         }
         return true;
     }
@@ -1008,7 +1011,8 @@ function openStatesOf(model) {
 }
 function isPatch(content) {
     const c = content;
-    return typeof c === 'object' && c !== null && c.type === 'transcript' && Array.isArray(c.blocks) && Array.isArray(c.order);
+    // A patch other than a reset leaves out what is unchanged: only `type` and `seq` are sure.
+    return typeof c === 'object' && c !== null && c.type === 'transcript' && typeof c.seq === 'number';
 }
 function isState(state) {
     const s = state;
