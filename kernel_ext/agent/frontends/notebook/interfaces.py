@@ -17,12 +17,19 @@ if TYPE_CHECKING:
     from agent.core.api import Session
     from agent.protocol.events import Event
 
+    from ..transcript.reducer import Transcript
+
 Decide = Callable[[str, str], None]
 """`decide(call_id, decision)`: a `ReviewDecision` for a pending approval request."""
 Stop = Callable[[], None]
 
 
 class TurnView(Protocol):
+    @property
+    def transcript(self) -> Transcript | None:
+        """The turn's reduction, which the side panel shows too (each event is reduced
+        once); None for a view that keeps none (the text view)."""
+
     def feed(self, event: Event) -> None:
         """Show one event of the turn (the session's `session_configured` comes first)."""
 

@@ -238,10 +238,10 @@ class PanelBridge:
         """NotebookAgent listener: `view` shows a turn from now on (`joined`: the running
         turn it joined, whose own view already shows the rest of it). Its transcript becomes
         the panel's next segment; the bridge watches it instead of reducing anything."""
-        transcript = getattr(view, "transcript", None)
+        transcript = view.transcript
         if joined is not None and isinstance(view, PanelTurnView):
             view.transcript = None  # the running turn's view reduces these events already
-        elif isinstance(transcript, _transcript_module().Transcript) and self.transcript is not None:
+        elif transcript is not None and self.transcript is not None:
             self.transcript.add(transcript)
             transcript.watch(self._turn_changed)
             self._turn_changed("view")

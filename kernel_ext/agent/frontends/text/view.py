@@ -40,6 +40,9 @@ ApprovalRequest = ev.ExecApprovalRequest | ev.ApplyPatchApprovalRequest
 
 
 class TextView:
+    transcript = None
+    """A text view prints as it goes: it keeps no transcript (see `TurnView`)."""
+
     def __init__(
         self,
         out: TextIO | None = None,
