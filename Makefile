@@ -1,5 +1,12 @@
 # kernel-agent: `make run` starts JupyterLab on the quickstart notebook; `make test` runs every test.
 # Both create .venv and install what they need on a fresh machine.
+#
+#   make run [PORT=8888] [NO_BROWSER=1]
+#
+# `make run` works on a scratch copy of the notebooks in .run/ (git-ignored; a notebook already
+# there is kept, with your progress), so the tour leaves the checkout clean. It listens on
+# 127.0.0.1:PORT, opens no browser with NO_BROWSER=1 (open the URL it prints), and passes
+# --allow-root when run as root (containers, CI, JupyterHub images).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -42,8 +49,13 @@ labextension: venv
 	  rm -rf $(LABEXT_SHARE) && cp -r kernel_ext/agent/labextension $(LABEXT_SHARE) && cp labextension/install.json $(LABEXT_SHARE)/; \
 	fi
 
+PORT    ?= 8888
+RUN_DIR := .run
+LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(RUN_DIR) --port=$(PORT) \
+            $(if $(filter 1,$(NO_BROWSER)),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
+
 run: venv labextension
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/quickstart.ipynb --ServerApp.ip=127.0.0.1
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run-lab $(RUN_DIR) $(BIN)/jupyter $(strip $(LAB_ARGS)) $(RUN_DIR)/quickstart.ipynb
 
 sysdeps:
 	bash .ci/sysdeps

@@ -8,6 +8,10 @@ Patched at the Python level, where asyncio, httpx/httpcore, anyio, urllib and ss
   *name* other than `localhost` would be looked up over the network. Numeric addresses
   pass here (binding a server to 0.0.0.0 is not a connection); `connect` checks them.
 
+A name under `.invalid` (RFC 6761: never resolves) fails at once the way a resolver
+fails it, `socket.gaierror(EAI_NONAME)`, without a lookup or a violation: tests of "host
+not found" use such names.
+
 Allowed: 127.0.0.0/8, ::1 (and ::ffff:127.x.y.z), the names `localhost` and
 `*.localhost`, AF_UNIX and every other non-IP family. Anything else is recorded, refused
 with `NonLoopbackConnection` (an OSError, ENETUNREACH, naming the address), and the
@@ -51,6 +55,13 @@ def is_loopback_host(host: Any) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_loopback
+
+
+def is_invalid_name(host: Any) -> bool:
+    """A name under the reserved `.invalid` TLD (RFC 6761: it never resolves)."""
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    return isinstance(host, str) and host.rstrip(".").lower().endswith(".invalid")
 
 
 def _is_numeric(host: str) -> bool:
@@ -112,6 +123,8 @@ class NetworkGuard:
             return real_sendto(sock, data, *rest)
 
         def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            if is_invalid_name(host):
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
             guard.check_lookup(host)
             return real_getaddrinfo(host, *args, **kwargs)
 

@@ -1,7 +1,7 @@
 """The suite-wide guard against non-loopback connections (tests/network_guard.py).
 
-Every refused address here is refused before any packet leaves: 192.0.2.1 is TEST-NET-1
-and `example.invalid` cannot resolve, so these tests need no network either way.
+Every refused address here is refused before any packet leaves (192.0.2.1 is TEST-NET-1,
+the name `example.org` is never looked up), so these tests need no network either way.
 """
 
 from __future__ import annotations
@@ -34,10 +34,23 @@ def test_asyncio_and_name_lookups_are_refused(no_remote_network: NetworkGuard):
 
     with pytest.raises(NonLoopbackConnection):
         asyncio.run(open_remote())
-    with pytest.raises(NonLoopbackConnection, match="example.invalid"):
-        socket.create_connection(("example.invalid", 80), timeout=0.05)
+    with pytest.raises(NonLoopbackConnection, match="example.org"):
+        socket.create_connection(("example.org", 80), timeout=0.05)
     assert len(no_remote_network.violations) == 2
     no_remote_network.violations.clear()
+
+
+def test_invalid_names_fail_like_a_resolver_without_a_lookup(no_remote_network: NetworkGuard):
+    with pytest.raises(socket.gaierror) as info:
+        socket.getaddrinfo("wrong-host.invalid", 80)
+    assert info.value.errno == socket.EAI_NONAME
+
+    async def lookup() -> None:
+        await asyncio.get_running_loop().getaddrinfo(b"api.example.invalid.", 443)
+
+    with pytest.raises(socket.gaierror):
+        asyncio.run(lookup())
+    assert no_remote_network.violations == []
 
 
 def test_loopback_and_unix_sockets_pass(no_remote_network: NetworkGuard, tmp_path):

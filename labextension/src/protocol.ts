@@ -80,7 +80,8 @@ export interface LocalImageInput {
   type: 'local_image';
 }
 /**
- * Like user_input, but first applies the overrides to this and later turns.
+ * Like user_input, with settings for this turn only (`override_turn_context` changes
+ * the defaults of later turns); text that joins a running turn keeps that turn's settings.
  */
 export interface UserTurn {
   approval_policy?: ('untrusted' | 'on-failure' | 'on-request' | 'never') | null;
@@ -759,8 +760,18 @@ export interface PanelStatus {
   sandbox: string;
   sandbox_mechanism: string | null;
   session_id: string | null;
+  this_turn?: TurnSettings | null;
   type: 'status';
   version: string;
+}
+/**
+ * The running turn's settings that differ from the defaults (a `%%agent --approval`
+ * flag applies to its cell's turn only); a field is None where the turn uses the default.
+ */
+export interface TurnSettings {
+  approval_policy?: ('untrusted' | 'on-failure' | 'on-request' | 'never') | null;
+  model?: string | null;
+  sandbox?: string | null;
 }
 /**
  * The transcript since the last patch, sent to the side panel and to the cell widget.

@@ -34,7 +34,7 @@ export class PanelView {
       class: 'jp-agent-panel-model',
       type: 'text',
       list: 'jp-agent-panel-models',
-      title: 'Model for this and later turns (Enter to apply)',
+      title: 'Model for the next turns (Enter to apply)',
       placeholder: 'model',
       onkeydown: (e: KeyboardEvent) => {
         if (e.key === 'Enter') {
@@ -136,8 +136,11 @@ export class PanelView {
     this.node.querySelectorAll<HTMLButtonElement>('.jp-agent-panel-new, .jp-agent-panel-resume').forEach(b => (b.disabled = !ready));
     const parts: (string | null)[] = [];
     if (st !== null) {
-      parts.push(`model: ${st.model}`, `approvals: ${st.approval_policy}`);
-      parts.push(`sandbox: ${st.sandbox}${st.sandbox_mechanism ? ` (${st.sandbox_mechanism})` : ''}`);
+      // A cell's --model/--approval/--sandbox apply to its turn only: show what runs now.
+      const turn = st.this_turn;
+      const now = (value: string | null | undefined, fallback: string) => (value ? `${value} (this turn)` : fallback);
+      parts.push(`model: ${now(turn?.model, st.model)}`, `approvals: ${now(turn?.approval_policy, st.approval_policy)}`);
+      parts.push(`sandbox: ${now(turn?.sandbox, st.sandbox)}${st.sandbox_mechanism ? ` (${st.sandbox_mechanism})` : ''}`);
       parts.push(s.sessionId ? `session ${s.sessionId.slice(0, 8)}` : 'no session yet');
     }
     const label = st === null ? connectionLabel(s) : ready ? 'Connected' : connectionLabel(s);

@@ -216,3 +216,40 @@ def test_switching_notebooks_switches_the_session(page, lab: Lab):
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab:has-text('panel_first.ipynb')").click()
     page.wait_for_selector(f"{PANEL} .jp-agent-user-text:has-text('hello from the first notebook')")
     assert page.locator(f"{PANEL} .jp-agent-panel-status").inner_text() == first_session
+
+
+LONG_COMMAND = "python3 -c 'print(1)' && echo " + "a-rather-long-argument-" * 8 + " > /dev/null"
+LONG_URL = "https://example.org/" + "a-very-long-path-segment/" * 8 + "index.html"
+LONG_CODE = "result = compute(" + ", ".join(f"argument_number_{i}" for i in range(20)) + ")"
+
+
+def test_long_commands_urls_and_code_fit_the_panel_at_its_default_width(page, lab: Lab):
+    """At its default width (JupyterLab's relative sidebar size, raised to the panel's
+    min-width) nothing is cut: commands and URLs wrap, code blocks scroll on their own."""
+    open_notebook(page, lab, "panel_wide.ipynb", ["v = 5"])
+    open_panel(page)
+    lab.scripted.enqueue(
+        Reply(tool_calls=[ToolCall("shell", {"command": ["bash", "-c", LONG_COMMAND]}, "call_long")]),
+        Reply(text=f"See {LONG_URL} and `{LONG_URL}`.\n\n```python\n{LONG_CODE}\n```\n"),
+    )
+    send(page, "show me long things")
+    approval = page.locator(f"{PANEL} .jp-agent-approval-pending")
+    approval.wait_for()
+    approval.locator("button.jp-agent-btn-approved").click()
+    wait_state(page, "done")
+    width = page.locator(PANEL).bounding_box()["width"]
+    assert 355 <= width <= 700, width  # min(360px, 45vw) at 1280 px, above Lab's relative default
+    scroll = page.locator(f"{PANEL} .jp-agent-panel-scroll")
+    geometry = scroll.evaluate("""el => {
+        const box = el.getBoundingClientRect();
+        const outside = [...el.querySelectorAll('.jp-agent-argv, .jp-agent-markdown a, .jp-agent-markdown :not(pre) > code, pre')]
+            .filter(n => n.getBoundingClientRect().right > box.right + 1)
+            .map(n => n.className + ': ' + n.textContent.slice(0, 40));
+        const pres = [...el.querySelectorAll('.jp-agent-markdown pre')].map(p => [p.scrollWidth, p.clientWidth]);
+        return {overflow: el.scrollWidth - el.clientWidth, outside, pres};
+    }""")
+    assert geometry["overflow"] <= 0 and geometry["outside"] == [], geometry
+    [(content, shown)] = geometry["pres"]
+    assert content > shown  # the long code line scrolls inside its block
+    assert page.locator(f"{PANEL} .jp-agent-argv").first.bounding_box()["height"] > 30  # the command wrapped
+    shot(page, "long-lines")

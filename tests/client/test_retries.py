@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 
 from agent.client.errors import (
@@ -12,8 +13,10 @@ from agent.client.errors import (
     TransportError,
     Unauthorized,
     UnexpectedStatus,
+    Unreachable,
     UsageLimitReached,
 )
+from agent.client.http import unreachable_reason
 from agent.client.stream import Completed, RequestRetry
 from tests.scripted_server import Fault, Reply
 
@@ -136,12 +139,52 @@ async def test_dropped_connection_is_a_retried_transport_error(srv, make_client,
     assert isinstance(events[-1], Completed) and len(sleeps.delays) == 1
 
 
-async def test_connection_refused_ends_in_transport_error(make_client, prompt, collect, sleeps):
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_connection_refused_on_loopback_is_unreachable_at_once(make_client, prompt, collect, sleeps, wire):
+    port = _closed_port()
+    with pytest.raises(Unreachable) as info:
+        await collect(make_client(f"http://127.0.0.1:{port}/v1/", wire), prompt())
+    assert info.value.message == f"cannot reach http://127.0.0.1:{port}/v1 (provider test): connection refused"
+    assert not info.value.retryable and info.value.info == "http_connection_failed"
+    assert sleeps.delays == []  # not retried
+
+
+async def test_a_host_name_that_does_not_resolve_is_unreachable_at_once(make_client, prompt, collect, sleeps):
+    with pytest.raises(Unreachable) as info:
+        await collect(make_client("http://model-server.invalid:8000/v1", "chat"), prompt())
+    assert info.value.message == (
+        "cannot reach http://model-server.invalid:8000/v1 (provider test): host name model-server.invalid does not resolve"
+    )
+    assert not info.value.retryable and sleeps.delays == []
+
+
+def test_only_refusals_on_loopback_and_missing_names_are_unreachable():
+    refused = httpx.ConnectError("All connection attempts failed")
+    refused.__cause__ = ConnectionRefusedError(111, "Connect call failed")
+    assert unreachable_reason(refused, "localhost") == "connection refused"
+    assert unreachable_reason(refused, "::1") == "connection refused"
+    assert unreachable_reason(refused, "10.1.2.3") is None  # a remote server may be restarting: retried
+    busy = httpx.ConnectError("Temporary failure in name resolution")
+    busy.__context__ = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    assert unreachable_reason(busy, "api.example.com") is None
+    assert unreachable_reason(httpx.ConnectTimeout("timed out"), "127.0.0.1") is None
+
+
+async def test_a_refused_connection_elsewhere_stays_a_retried_transport_error(make_client, prompt, collect, sleeps,
+                                                                              monkeypatch):
+    """Only loopback refusals are final; the same error from another host is retried (here
+    a proxy on loopback refuses, but the request is for a remote host)."""
+    port = _closed_port()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
     with pytest.raises(TransportError) as info:
-        await collect(make_client(f"http://127.0.0.1:{port}/v1", "chat", request_max_retries=1), prompt())
+        await collect(make_client("http://api.example.com/v1", "chat", request_max_retries=1), prompt())
     assert "ConnectError" in info.value.message and info.value.retryable
     assert len(sleeps.delays) == 1
 

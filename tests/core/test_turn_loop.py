@@ -347,3 +347,23 @@ async def test_secrets_inside_command_output_chunks_are_redacted(config, client)
     await session.emit("1", ev.ExecCommandOutputDelta(call_id="c", stream="stdout", chunk=base64.b64encode(raw).decode()))
     shown = base64.b64decode((await stream.next(1)).msg.chunk).decode()
     assert shown == "token=[REDACTED]\n"
+
+
+async def test_a_user_turns_settings_hold_for_later_turns_until_overridden(config, client):
+    """Codex's rule (spec §1.1): a `user_turn` updates the settings for this and later turns;
+    `override_turn_context` changes them too. (A notebook cell's flags are its turn's only:
+    the notebook front end sends its defaults again when such a turn ends.)"""
+    client.add([Pause(0.2), *text_reply("under untrusted")], text_reply("still untrusted"), text_reply("back"))
+    session = make_session(config, client)
+    stream = session.events()
+    session.submit(ops.text_turn("one", approval_policy="untrusted", model="gpt-4.1"))
+    assert (session.turn_settings.approval_policy, session.turn_settings.model) == ("untrusted", "gpt-4.1")
+    await collect_until(stream, {"task_complete"})
+    session.submit(ops.text_turn("two"))
+    assert session.turn_settings.approval_policy == "untrusted"
+    await collect_until(stream, {"task_complete"})
+    session.submit(ops.OverrideTurnContext(approval_policy="on-request", model="gpt-5.1-codex"))
+    session.submit(ops.text_turn("three"))
+    assert session.turn_settings.approval_policy == "on-request"
+    await collect_until(stream, {"task_complete"})
+    assert [p.model for p in client.prompts] == ["gpt-4.1", "gpt-4.1", "gpt-5.1-codex"]

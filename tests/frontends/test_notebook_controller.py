@@ -203,6 +203,9 @@ class Listener:
     def decision_made(self, call_id: str, decision: str) -> None:
         self.seen.append(("decision_made", call_id, decision))
 
+    def defaults_changed(self) -> None:
+        self.seen.append(("defaults_changed",))
+
 
 def test_the_text_view_is_a_turn_view_that_prints_the_session_line_once(capsys):
     from .events import configured, event

@@ -50,7 +50,8 @@ def fake_agent(session: SimpleNamespace) -> SimpleNamespace:
     tells the listeners, as the real one does."""
     config = SimpleNamespace(model="gpt-5-codex", model_provider_id="openai", approval_policy="on-request",
                              sandbox_mode="workspace-write", cwd="/work/repo")
-    agent = SimpleNamespace(session=session, listeners=[], views={}, last_view=None, config=lambda: config, decided=[])
+    agent = SimpleNamespace(session=session, listeners=[], views={}, last_view=None, config=lambda: config, decided=[],
+                            this_turn=lambda: {})
 
     def decide(call_id: str, decision: str) -> None:
         agent.decided.append((call_id, decision))

@@ -172,6 +172,39 @@ def test_the_set_approval_policy_applies_to_the_next_turn(kernel, panel, server,
     assert approval["status"] == "aborted"
 
 
+def test_a_cells_flags_apply_to_its_turn_only_and_status_says_so(kernel, panel, server, work):  # noqa: F811
+    """`%%agent --approval untrusted --model M` runs that cell's turn with them; the panel,
+    `%agent status` and the cell say so while it runs, and the next turn is back to the
+    defaults (`%agent approvals` changes those)."""
+    server.enqueue(Reply(tool_calls=[shell("echo no > flag.txt", "call_f")]), Reply(text="Not written."))
+    view = kernel.wait_for_view(kernel.run("%%agent --approval untrusted --model gpt-5.1-codex\nwrite flag.txt").msg_id)
+    kernel.wait_for(panel.pending, what="the approval the flag asks for")
+    assert view.status["approval_policy"] == "untrusted" and view.status["model"] == "gpt-5.1-codex"
+    kernel.wait_for(lambda: panel.status()["this_turn"], what="the running turn's settings in the panel")
+    status = panel.status()
+    assert status["approval_policy"] == "on-request" and status["model"] == "gpt-4.1"  # the defaults
+    assert status["this_turn"] == {"approval_policy": "untrusted", "model": "gpt-5.1-codex", "sandbox": None}
+    during = kernel.run("%agent status").markdown()
+    assert "**approval policy:** untrusted (this turn; later turns: on-request)" in during
+    assert "**model:** gpt-5.1-codex (this turn; later turns: gpt-4.1)" in during
+    kernel.decide(view, "denied")
+    kernel.wait_for(lambda: view.phase == "done", what="the flagged turn to end")
+    kernel.wait_for(lambda: panel.status()["this_turn"] is None, what="the panel back to the defaults")
+    after = kernel.run("%agent status").markdown()
+    assert "**approval policy:** on-request\n" in after and "this turn" not in after
+
+    server.enqueue(Reply(text="plain turn"))
+    plain = kernel.wait_for_view(kernel.run("%%agent\nanything").msg_id)
+    kernel.wait_for(lambda: plain.phase == "done", what="the next turn to end")
+    assert plain.status["approval_policy"] == "on-request" and plain.status["model"] == "gpt-4.1"
+    assert [r.json["model"] for r in server.requests] == ["gpt-5.1-codex", "gpt-5.1-codex", "gpt-4.1"]
+
+    kernel.run("%agent approvals untrusted")  # the defaults for the later turns
+    kernel.wait_for(lambda: panel.status()["approval_policy"] == "untrusted", what="the new default in the panel")
+    assert "**approval policy:** untrusted\n" in kernel.run("%agent status").markdown()
+    assert panel.status()["this_turn"] is None
+
+
 def test_panel_commands_do_not_wait_behind_a_busy_cell(kernel, panel, server):  # noqa: F811
     server.enqueue(Reply(text="answered while the cell was busy"))
     busy = kernel.submit("import asyncio\nawait asyncio.sleep(6)")

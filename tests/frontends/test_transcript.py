@@ -246,6 +246,20 @@ def test_stream_errors_coalesce_with_a_retry_countdown_and_drop_the_unfinished_s
     assert "*Reconnecting... 2/5*" in t.to_markdown()
 
 
+def test_retries_that_end_in_an_error_leave_only_the_error():
+    t = feed(clock(), ev.UserMessage(message="hi"),
+             ev.StreamError(message="server error (503); retrying in 0.2s (1/4)", retry_in_ms=200),
+             ev.StreamError(message="server error (503); retrying in 0.4s (2/4)", retry_in_ms=400),
+             ev.StreamError(message="Reconnecting... 1/5", retry_in_ms=200))
+    assert kinds(t.state()) == ["user", "stream_error"]  # one line, the latest retry
+    assert t.state()["blocks"][1]["message"] == "Reconnecting... 1/5"
+    feed(t, ev.Error(message="exceeded retry limit, last status: 503 Service Unavailable"), ev.TaskComplete())
+    state = t.state()
+    assert kinds(state) == ["user", "error"]
+    md = t.to_markdown()
+    assert "retrying" not in md and "Reconnecting" not in md and "exceeded retry limit" in md
+
+
 def test_errors_warnings_and_background_events():
     t = feed(Transcript(), ev.TaskStarted(), ev.Warning(message="model_reasoning_summary is ignored"),
              ev.BackgroundEvent(message="compacting history"),

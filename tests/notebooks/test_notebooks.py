@@ -102,11 +102,15 @@ def env(tmp_path: Path, server: RoutedServer, monkeypatch: pytest.MonkeyPatch) -
     return home
 
 
-def execute(name: str, work: Path) -> nbformat.NotebookNode:
+def execute(name: str, work: Path, headless: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """Run the notebook; `headless` replaces cells (source -> source) nbclient cannot play."""
     shutil.copy(NOTEBOOKS / name, work / name)
     nb = nbformat.read(work / name, as_version=4)
+    nbformat.validate(nb)
     assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code"), \
         f"{name} must be committed without outputs"
+    for cell in nb.cells:
+        cell.source = (headless or {}).get(cell.source, cell.source)
     client = NotebookClient(nb, kernel_name="python3", timeout=60, startup_timeout=60,
                             resources={"metadata": {"path": str(work)}})
     client.execute()  # raises CellExecutionError on any error not tagged raises-exception
@@ -149,7 +153,12 @@ def test_quickstart_runs_headlessly(tmp_path, server, env):
     server.route("Run the whole test suite", Reply(text="Running the suite", stall_after=3, stall_seconds=20))
     server.route("Sum up what we did", Reply(text="We listed the folder, added hello.py and undid it."))
 
-    nb = execute("quickstart.ipynb", work)
+    # The tour turns on `untrusted` right before the patch so that a reader sees the buttons;
+    # nbclient cannot click them, so this run keeps the home's `never`.
+    tour = nbformat.read(NOTEBOOKS / "quickstart.ipynb", as_version=4)
+    sources = [c.source for c in code_cells(tour)]
+    assert sources[sources.index("%agent approvals untrusted") + 1].startswith("%%agent --wait\nCreate hello.py")
+    nb = execute("quickstart.ipynb", work, headless={"%agent approvals untrusted": "%agent approvals never"})
 
     assert "**model:** gpt-4.1" in cell_text(by_source(nb, "%agent status"))
     assert "small **data.csv**" in cell_text(by_source(nb, "%%agent --wait\nList the files"))

@@ -9,10 +9,12 @@
     │   ├── QuotaExceeded           429 or response.failed insufficient_quota
     │   ├── ContextWindowExceeded   response.failed context_length_exceeded
     │   ├── UnsupportedRequest      e.g. an output schema on the Chat API
+    │   ├── Unreachable             connection refused on loopback, or a host name that does
+    │   │                           not resolve: a wrong base URL, not a passing hiccup
     │   └── StreamEventTooLarge     one SSE event (or a body) over the size limit: replaying
     │                               the request would only pay for the same answer again
     └── RetryableModelError         the turn loop retries the whole request (stream retries)
-        ├── TransportError          connection refused, reset, TLS failure, timeout
+        ├── TransportError          connection reset, refused by a remote host, TLS failure, timeout
         ├── RetryLimit              request retries used up (429 / 5xx); `status` is the last one
         └── StreamError             broken stream: cut, idle timeout, empty body, response.failed
 """
@@ -85,6 +87,17 @@ class ContextWindowExceeded(FatalModelError):
 
 class UnsupportedRequest(FatalModelError):
     info: ErrorInfo = "bad_request"
+
+
+class Unreachable(FatalModelError):
+    """The provider's server cannot be reached at all: "cannot reach <url> (provider <id>): <why>"."""
+
+    info: ErrorInfo = "http_connection_failed"
+
+    def __init__(self, url: str, provider_id: str, why: str):
+        super().__init__(f"cannot reach {url} (provider {provider_id}): {why}")
+        self.url = url
+        self.provider_id = provider_id
 
 
 class StreamEventTooLarge(FatalModelError):

@@ -11,7 +11,10 @@ Contract:
   `provider.request_retries()` times, waiting `Retry-After` (or `retry-after-ms`) when the
   server sent it, else `backoff_base_s * 2^(n-1) * jitter[0.9, 1.1)`. Every other status
   is fatal at once (401/403 -> `Unauthorized`, others -> `UnexpectedStatus`), with the
-  server's `error.message` (or raw body) cut to 2 KiB. When retries run out: 500 ->
+  server's `error.message` (or raw body) cut to 2 KiB. So is a connection no retry can
+  make (a host name that does not resolve, a connection refused on loopback):
+  `Unreachable` "cannot reach <base URL> (provider <id>): ...", which the turn loop does
+  not reconnect either. When retries run out: 500 ->
   `RetryLimit` "high demand", other statuses -> `RetryLimit` "exceeded retry limit",
   transport failures -> `TransportError`. A `RequestRetry` carries the 1-based retry
   number, the number of retries allowed, the delay and the reason.
@@ -34,10 +37,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import json
 import math
 import os
 import re
+import socket
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -59,6 +64,7 @@ from .errors import (
     TransportError,
     Unauthorized,
     UnexpectedStatus,
+    Unreachable,
     UsageLimitReached,
 )
 from .idle import IdleWatchdog
@@ -230,6 +236,36 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+_NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name))
+"""getaddrinfo answers meaning "this name does not exist" (EAI_AGAIN, a resolver that
+could not answer in time, stays a retried transport error)."""
+
+
+def unreachable_reason(exc: BaseException, host: str) -> str | None:
+    """Why a failed connect is not worth retrying, or None: "host name X does not
+    resolve", or "connection refused" from a loopback address."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror) and cause.errno in _NO_SUCH_HOST:
+            return f"host name {host} does not resolve"
+        if isinstance(cause, ConnectionRefusedError) and _is_loopback(host):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 # --- the transport ------------------------------------------------------------------------
 
 
@@ -336,6 +372,9 @@ class HttpTransport:
         try:
             response = await self._http.send(request, stream=True)
         except httpx.TransportError as exc:
+            unreachable = self._unreachable(exc, request.url.host)
+            if unreachable is not None:
+                raise unreachable from None
             detail = _describe(exc)
             return _Failure(
                 reason=f"connection failed ({detail})",
@@ -344,6 +383,12 @@ class HttpTransport:
         if response.is_success:
             return response
         return await self._status_failure(response)
+
+    def _unreachable(self, exc: httpx.TransportError, host: str) -> Unreachable | None:
+        """`Unreachable` when retrying cannot help: the host name does not resolve, or a
+        server on this machine refused the connection (nothing listens on that port)."""
+        why = unreachable_reason(exc, host)
+        return Unreachable(self.info.api_base(), self.provider_id, why) if why else None
 
     async def _status_failure(self, response: httpx.Response) -> _Failure:
         """Classify a non-2xx answer: raise fatal errors, describe retryable ones."""

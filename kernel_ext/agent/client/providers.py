@@ -49,9 +49,12 @@ class ModelProviderInfo(BaseModel):
         ms = self.stream_idle_timeout_ms or DEFAULT_STREAM_IDLE_TIMEOUT_MS
         return ms / 1000.0
 
+    def api_base(self) -> str:
+        """The base URL requests go to (OpenAI's when none is set), without a trailing slash."""
+        return (self.base_url or "https://api.openai.com/v1").rstrip("/")
+
     def url_for(self, path: str) -> str:
-        base = (self.base_url or "https://api.openai.com/v1").rstrip("/")
-        return f"{base}/{path.lstrip('/')}"
+        return f"{self.api_base()}/{path.lstrip('/')}"
 
     def headers(self, env: Mapping[str, str]) -> dict[str, str]:
         """Static headers plus the env-driven ones whose variables are set."""

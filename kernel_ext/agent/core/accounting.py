@@ -1,8 +1,8 @@
 """Token accounting for the session: usage and rate limits reported as `token_count`
 events, the context window and the auto-compaction limit of a turn's model.
 
-The window in `token_count` is the one of the session's current model (its defaults,
-which a user_turn or override may change), as the front ends show "context left" for it.
+The window in `token_count` is the one of the session's current model (the running
+turn's, else the defaults an override may change), as the front ends show "context left" for it.
 """
 
 from __future__ import annotations

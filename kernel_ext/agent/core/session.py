@@ -109,7 +109,7 @@ class Session:
         self.fanout = EventFanout(self.rollout, secrets, hide_reasoning=config.hide_agent_reasoning,
                                   show_raw_reasoning=config.show_raw_agent_reasoning)
         self.conversation = Conversation(context, self.rollout, self.fanout)
-        self.accounting = TokenAccounting(config, context.tokens, self.fanout, lambda: self._defaults.model)
+        self.accounting = TokenAccounting(config, context.tokens, self.fanout, lambda: self.turn_settings.model)
         self.prompts = PromptAssembler(config, self.tools, context, self.conversation_id, secrets)
         self.tool_runner = ToolRunner(
             self.tools, self.fanout, self.conversation.queue, exec_settings=exec_settings_from(config),
@@ -134,6 +134,11 @@ class Session:
     @property
     def running(self) -> bool:
         return self._active is not None
+
+    @property
+    def turn_settings(self) -> TurnContext:
+        """The running task's settings, else those the next turn starts from."""
+        return self._active.ctx if self._active is not None else self._defaults
 
     @property
     def history(self) -> ConversationHistory:
@@ -206,7 +211,7 @@ class Session:
         if self._active is not None and self._active.kind == "compact":
             self._deferred.append((sub_id, op))  # starts its own task after the compaction
             return
-        if isinstance(op, ops.UserTurn):
+        if isinstance(op, ops.UserTurn):  # its settings hold for this and later turns (spec §1.1)
             self._defaults = apply_overrides(self._defaults, op)
         message = user_message(op.items, Path(self._defaults.cwd))
         if message is None:

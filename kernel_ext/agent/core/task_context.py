@@ -18,7 +18,8 @@ TaskKind = Literal["regular", "compact"]
 
 @dataclass
 class TurnContext:
-    """Settings for one task; a user_turn's overrides update the session's copy."""
+    """Settings for one task: the session's defaults (which override_turn_context
+    changes) with the user_turn's overrides for this task only."""
 
     turn_id: str
     cwd: Path

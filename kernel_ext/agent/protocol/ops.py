@@ -54,7 +54,8 @@ class TurnOverrides(_Op):
 
 
 class UserTurn(TurnOverrides):
-    """Like user_input, but first applies the overrides to this and later turns."""
+    """Like user_input, with settings for this turn only (`override_turn_context` changes
+    the defaults of later turns); text that joins a running turn keeps that turn's settings."""
 
     type: Literal["user_turn"] = "user_turn"
     items: list[UserInput]

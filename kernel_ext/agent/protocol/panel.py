@@ -275,6 +275,15 @@ panel_command_adapter: TypeAdapter[PanelCommand] = TypeAdapter(PanelCommand)
 # --- kernel -> panel ------------------------------------------------------------------------
 
 
+class TurnSettings(_Msg):
+    """The running turn's settings that differ from the defaults (a `%%agent --approval`
+    flag applies to its cell's turn only); a field is None where the turn uses the default."""
+
+    model: str | None = None
+    approval_policy: AskForApproval | None = None
+    sandbox: str | None = None
+
+
 class PanelStatus(_Msg):
     """The kernel's agent: which session, model, policies and sandbox."""
 
@@ -293,6 +302,8 @@ class PanelStatus(_Msg):
     notebook: str | None
     notebook_edit: bool
     """The session offers the `notebook_edit` tool (carried out by this panel)."""
+    this_turn: TurnSettings | None = None
+    """Where the running turn differs from the defaults above (which apply to later turns)."""
 
 
 class TextAppend(TypedDict):

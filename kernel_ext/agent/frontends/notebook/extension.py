@@ -4,6 +4,12 @@ Loading registers the magics, the `%%agent --wait` input transformer and the Jup
 side panel's comm targets, nothing else: no session, no network, no widget until the first
 `%%agent` cell or panel message. Unloading stops the session (its running turn and tools)
 and removes them all again.
+
+Loading twice is silent: the side panel loads the extension itself (a silent `%load_ext
+agent`), so a notebook's own `%load_ext agent` cell often comes second, and IPython would
+print "The agent extension is already loaded. To reload it, use: %reload_ext agent".
+While loaded, the shell's extension manager answers a second load of `agent` with "done"
+(its `load_extension` is wrapped on that one instance; unloading restores it).
 """
 
 from __future__ import annotations
@@ -26,11 +32,41 @@ def wait_transformer(lines: list[str]) -> list[str]:
     return [f"await {call}\n"]
 
 
+EXTENSION = "agent"
+
+
+class _QuietSecondLoad:
+    """The extension manager's `load_extension`, answering None (loaded, nothing to say)
+    instead of "already loaded" for this extension."""
+
+    def __init__(self, manager: Any):
+        self.manager = manager
+        self.original = manager.load_extension
+
+    def __call__(self, module_str: str) -> Any:
+        if module_str == EXTENSION and module_str in self.manager.loaded:
+            return None
+        return self.original(module_str)
+
+
+def _quiet_second_load(ip: Any) -> None:
+    manager = getattr(ip, "extension_manager", None)
+    if manager is not None and not isinstance(manager.load_extension, _QuietSecondLoad):
+        manager.load_extension = _QuietSecondLoad(manager)
+
+
+def _restore_load(ip: Any) -> None:
+    manager = getattr(ip, "extension_manager", None)
+    if manager is not None and isinstance(manager.__dict__.get("load_extension"), _QuietSecondLoad):
+        del manager.load_extension
+
+
 def load(ip: Any) -> None:
     from .magics import AgentMagics
 
     if "AgentMagics" in ip.magics_manager.registry:
         return
+    _quiet_second_load(ip)
     magics = AgentMagics(ip)
     ip.register_magics(magics)
     if magics.agent.loop.in_kernel:  # elsewhere `%%agent` runs in the foreground anyway, --wait or not
@@ -41,6 +77,7 @@ def load(ip: Any) -> None:
 
 
 def unload(ip: Any) -> None:
+    _restore_load(ip)
     magics = ip.magics_manager.registry.pop("AgentMagics", None)
     if wait_transformer in ip.input_transformers_cleanup:
         ip.input_transformers_cleanup.remove(wait_transformer)

@@ -55,3 +55,6 @@ class SessionListener(Protocol):
 
     def decision_made(self, call_id: str, decision: str) -> None:
         """A view decided an approval request (after the decision was submitted)."""
+
+    def defaults_changed(self) -> None:
+        """The model or a policy of the later turns changed (`%agent approvals`, the panel)."""

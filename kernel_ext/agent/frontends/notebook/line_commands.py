@@ -35,18 +35,30 @@ def run_line_command(agent: NotebookAgent, line: str) -> Any:
         from IPython.core.error import UsageError
 
         raise UsageError(f"unknown subcommand {words[0]!r}; try %agent? for the list")
-    return command(agent, words[1:])
+    from agent.core.api import ConfigError
+
+    try:
+        return command(agent, words[1:])
+    except ConfigError as err:
+        from .views import show_config_error
+
+        show_config_error(agent.loop.in_kernel, err)
 
 
 def cmd_status(agent: NotebookAgent, args: list[str]) -> None:
     config = agent.config()
     session = agent.session
     configured = session.configured.msg if session is not None else None
+    turn = agent.this_turn()
+
+    def now(key: str, default: str) -> str:  # the running turn's value where it differs
+        return f"{turn[key]} (this turn; later turns: {default})" if key in turn else default
+
     rows = [
-        ("model", config.model),
+        ("model", now("model", config.model)),
         ("provider", f"{config.model_provider_id} ({config.model_provider.base_url}, {config.model_provider.wire_api} API)"),
-        ("approval policy", config.approval_policy),
-        ("sandbox", f"{config.sandbox_mode} ({configured.sandbox_mechanism if configured else 'probed when the session starts'})"),
+        ("approval policy", now("approval_policy", config.approval_policy)),
+        ("sandbox", f"{now('sandbox_mode', config.sandbox_mode)} ({configured.sandbox_mechanism if configured else 'probed when the session starts'})"),
         ("working directory", str(config.cwd)),
         ("session", configured.session_id if configured else "none yet (the next %%agent starts one)"),
         ("context left", _context_left(agent.last_info)),
@@ -190,7 +202,8 @@ def cmd_compact(agent: NotebookAgent, args: list[str]) -> None:
 
 
 def cmd_stop(agent: NotebookAgent, args: list[str]) -> None:
-    agent.stop()
+    where = agent.stop()
+    show(agent, f"Stopped the running turn ({where})." if where else "Nothing is running.")
 
 
 def cmd_login(agent: NotebookAgent, args: list[str]) -> None:
@@ -201,8 +214,8 @@ def cmd_login(agent: NotebookAgent, args: list[str]) -> None:
     key = getpass.getpass("OpenAI API key (not shown): ").strip()
     if not key:
         return show(agent, "No key entered; nothing changed.")
-    save_api_key(agent.config().home, key)
-    show(agent, f"Saved API key {mask_key(key)} to `~/.kernel-agent/auth.json` (mode 0600).")
+    path = save_api_key(agent.config().home, key)
+    show(agent, f"Saved API key {mask_key(key)} to `{path}` (mode 0600).")
 
 
 def cmd_logout(agent: NotebookAgent, args: list[str]) -> None:

@@ -83,10 +83,15 @@ class AgentMagics(Magics):
 
     def start(self, cell: str, args: argparse.Namespace, make_view: MakeView) -> str:
         """The turn's submission id; "" when the agent can't start (the reason is shown)."""
-        from agent.core.api import SetupError
+        from agent.core.api import ConfigError, SetupError
 
         try:
             return self.agent.start_turn(cell.strip(), options(args), make_view=make_view)
+        except ConfigError as err:
+            from .views import show_config_error
+
+            show_config_error(self.agent.loop.in_kernel, err)
+            return ""
         except SetupError as err:
             from .views import show_setup_error
 

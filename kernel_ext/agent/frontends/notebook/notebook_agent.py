@@ -8,9 +8,12 @@
                 undone, and it is shut down (its running turn and tools stopped).
     turns       start_turn(text, opts, make_view) submits a prompt and returns at once;
                 compact(make_view), wait(sub_id), decide(call_id, decision), stop()
-    options     config(opts), set_defaults(model=, approval_policy=, sandbox_mode=)
+    options     config(opts), set_defaults(model=, approval_policy=, sandbox_mode=) for the
+                later turns; a cell's TurnOptions apply to its own turn only, and
+                this_turn() says where the running turn's settings differ from the defaults
     listeners   `SessionListener`s (the side panel's bridge), told when the session changes,
-                when a view starts showing a turn and when a view decided an approval
+                when a view starts showing a turn, when a view decided an approval and
+                when the defaults changed
     notebook    `notebook_edit`: the relay every session's notebook_edit tool is built with
 
 Each session's events go to the views of its turns (turn_router.py). A kernel interrupt
@@ -65,8 +68,14 @@ class NotebookAgent:
         self.session: Session | None = None
         self.defaults = TurnOptions()
         self.last_info: ev.TokenUsageInfo | None = None
+        self._turn: tuple[str, TurnSettings] | None = None
+        self._restore_after: set[str] = set()
+        """Turns that ran with a cell's flags: when one ends, the defaults are sent again."""
+        """The running turn's submission id and settings."""
         self.interrupted: set[str] = set()
         """Turns a kernel interrupt stopped (so `%%agent --wait` can fail its cell)."""
+        self.origins: dict[str, str] = {}
+        """Where each running submission was started: "cell [3]", "the panel"."""
         self.listeners: list[SessionListener] = []
         self.notebook_edit = NotebookEditRelay()
         self.in_kernel = in_kernel(shell)
@@ -170,7 +179,8 @@ class NotebookAgent:
 
     def _detach(self, notify: bool = True) -> tuple[Session | None, TurnRouter | None]:
         session, router = self.session, self._router
-        self.session, self._router = None, None
+        self.session, self._router, self._turn = None, None, None
+        self._restore_after.clear()
         if router is not None:
             router.current = False  # it only finishes its own turns from now on
         self._interrupts.stop()
@@ -203,10 +213,35 @@ class NotebookAgent:
         overrides = self._overrides(opts)
         running = router.running_turn() if session.running else None
         view = make_view(on_decision=self.decide, on_stop=self.stop)
-        view.feed(session.configured)  # every view shows the model, sandbox, session id
         sub_id = submit_user_text(session, text, **overrides)
+        settings = self._settings_of(session, sub_id, running, opts)
+        if running is None:
+            self._turn = (sub_id, settings)
+        if overrides:  # a user_turn's settings persist in the session: restore the defaults after it
+            self._restore_after.add(running or sub_id)
+        view.feed(_configured_with(session.configured, settings))  # the model, policies, session id it runs with
         self._begin(router, sub_id, view, joined=running)
         return sub_id
+
+    def _settings_of(self, session: Session, sub_id: str, running: str | None, opts: TurnOptions) -> TurnSettings:
+        """The model and policies turn `sub_id` runs with: the running turn's when its text
+        joined that turn (or it has started), else (it waits behind a compaction) the defaults
+        with the cell's options."""
+        ctx = session.turn_settings
+        if not (session.running and (running is not None or ctx.turn_id == sub_id)):
+            ctx = self.config(opts)
+        return TurnSettings(ctx.model, ctx.approval_policy, ctx.sandbox_policy)
+
+    def this_turn(self) -> dict[str, str]:
+        """Where the running turn's settings differ from the defaults of later turns (a cell's
+        `--approval` flag, or defaults changed while it runs): `model`, `approval_policy`,
+        `sandbox_mode` -> the running turn's value. Empty when no turn runs."""
+        if self._turn is None:
+            return {}
+        config, turn = self.config(), self._turn[1]
+        return {k: v for k, v, default in (("model", turn.model, config.model),
+                                           ("approval_policy", turn.approval_policy, config.approval_policy),
+                                           ("sandbox_mode", turn.sandbox_policy.type, config.sandbox_mode)) if v != default}
 
     def compact(self, make_view: MakeView) -> str:
         """Summarise the conversation to free context, shown in a view; the submission id."""
@@ -221,6 +256,8 @@ class NotebookAgent:
         return sub_id
 
     def _begin(self, router: TurnRouter, sub_id: str, view: TurnView, joined: str | None) -> None:
+        self.origins = {k: v for k, v in self.origins.items() if k in router.done}  # only running ones
+        self.origins[sub_id] = getattr(view, "origin", None) or _cell_label(self.shell)
         self.track_view(sub_id, view, joined)
         router.expect(sub_id, joined)
         self.interrupted.discard(sub_id)  # sub ids restart with each session
@@ -258,20 +295,31 @@ class NotebookAgent:
             for listener in list(self.listeners):
                 listener.decision_made(call_id, decision)
 
-    def stop(self) -> None:
+    def stop(self) -> str | None:
+        """Interrupt the running turn; where it was started ("cell [3]", "the panel"), or
+        None when nothing runs."""
         if self.session is not None and self.session.running:
             from agent.protocol import ops
 
+            running = self._router.running_turn() if self._router is not None else None
             self.session.submit(ops.Interrupt())
+            return self.origins.get(running or "", "this session")
+        return None
 
     def set_defaults(self, *, model: str | None = None, approval_policy: str | None = None,
                      sandbox_mode: str | None = None) -> None:
         """Options for the next turns (the given ones change), the running session's too."""
-        from agent.protocol import ops
-
         for name, value in (("model", model), ("approval_policy", approval_policy), ("sandbox_mode", sandbox_mode)):
             if value:
                 setattr(self.defaults, name, value)
+        self._send_defaults()
+        for listener in list(self.listeners):
+            listener.defaults_changed()
+
+    def _send_defaults(self) -> None:
+        """The session's settings for later turns become the notebook's defaults."""
+        from agent.protocol import ops
+
         if self.session is not None:
             config = self.config()
             self.session.submit(ops.OverrideTurnContext(
@@ -283,11 +331,43 @@ class NotebookAgent:
         msg = event.msg
         if msg.type == "token_count" and msg.info is not None:
             self.last_info = msg.info
+        elif msg.type in ("task_complete", "turn_aborted"):
+            if self._turn is not None and self._turn[0] == event.id:
+                self._turn = None  # before any view hears of the end (the panel's status follows)
+            if event.id in self._restore_after:
+                self._restore_after.discard(event.id)
+                self._send_defaults()
 
     def _on_interrupt(self) -> None:
         if self._router is not None:
             self.interrupted.update(self._router.done)
         self.stop()
+
+
+@dataclass(frozen=True)
+class TurnSettings:
+    model: str
+    approval_policy: str
+    sandbox_policy: Any
+
+
+def _configured_with(configured: ev.Event, turn: TurnSettings) -> ev.Event:
+    """The session's `session_configured`, saying the model and policies of one turn."""
+    from agent.protocol import events as ev
+
+    msg = configured.msg
+    update: dict[str, Any] = {"model": turn.model, "approval_policy": turn.approval_policy,
+                              "sandbox_policy": turn.sandbox_policy}
+    if turn.sandbox_policy.type == "danger-full-access":
+        update["sandbox_warning"] = None  # as the session says for full access
+    return ev.Event(id=configured.id, msg=msg.model_copy(update=update))
+
+
+def _cell_label(shell: Any) -> str:
+    """The running cell as Jupyter numbers it ("cell [3]"): IPython has moved its counter on
+    to the next cell before running this one."""
+    count = getattr(shell, "execution_count", None)
+    return f"cell [{count - 1}]" if isinstance(count, int) and count > 1 else "a cell"
 
 
 def _notebook() -> str | None:

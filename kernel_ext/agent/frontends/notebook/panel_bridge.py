@@ -20,8 +20,10 @@ answer streams). The bridge watches each turn's transcript and flushes at most
 1 / FLUSH_INTERVAL_S times a second, at once for approvals, turn ends and view actions;
 with no panel attached, watching costs one check per event. Turns, decisions and stops go
 through the `NotebookAgent`, whose `listeners` hook tells the bridge when the session
-changes, when a view starts showing a turn and when any view decided an approval, so a
-decision made in a cell widget or in the panel shows in both.
+changes, when a view starts showing a turn, when any view decided an approval (so a
+decision made in a cell widget or in the panel shows in both) and when the defaults of later
+turns changed. The status says the defaults and, while a cell's `--approval`/`--model`/
+`--sandbox` turn runs, that turn's settings (`this_turn`).
 
 The bridge is also the `notebook_edit` tool's front end (`request_edit`): a request goes
 out on the events comm, the panel answers with a `notebook_edit_result` command.
@@ -166,7 +168,9 @@ class PanelBridge:
     def _add_event_comm(self, comm: Any) -> None:
         self.event_comms[comm.comm_id] = comm
         self._cursors[comm.comm_id] = _cursor()  # its first patch is a reset
-        self._send_to(comm, self.status())
+        status = self._status_or_notice()
+        if status is not None:
+            self._send_to(comm, status)
         self._flush_to(comm)
 
     def _drop_event_comm(self, comm_id: str) -> None:
@@ -194,6 +198,7 @@ class PanelBridge:
         config = agent.config()
         session = agent.session
         configured = session.configured.msg if session is not None else None
+        turn = agent.this_turn()
         return _wire().PanelStatus(
             version=__version__,
             session_id=configured.session_id if configured else None,
@@ -207,6 +212,8 @@ class PanelBridge:
             cwd=str(config.cwd),
             notebook=os.environ.get("JPY_SESSION_NAME") or None,
             notebook_edit=bool(session is not None and session.tools.get("notebook_edit") is not None),
+            this_turn=_wire().TurnSettings(model=turn.get("model"), approval_policy=turn.get("approval_policy"),
+                                           sandbox=turn.get("sandbox_mode")) if turn else None,
         ).model_dump(mode="json")
 
     def _probe_mechanism(self) -> str | None:
@@ -220,7 +227,21 @@ class PanelBridge:
         return self._mechanism
 
     def publish_status(self) -> None:
-        self.publish(self.status())
+        status = self._status_or_notice()
+        if status is not None:
+            self.publish(status)
+
+    def _status_or_notice(self) -> dict[str, Any] | None:
+        """The status; None after publishing a bad configuration as an error notice (one line)."""
+        from agent.core.api import ConfigError
+
+        try:
+            return self.status()
+        except ConfigError as err:
+            from .views import config_problem
+
+            self.notice("error", config_problem(err))
+            return None
 
     # --- the transcript -------------------------------------------------------------------
 
@@ -245,6 +266,13 @@ class PanelBridge:
             self.transcript.add(transcript)
             transcript.watch(self._turn_changed)
             self._turn_changed("view")
+        if self.event_comms:
+            self.publish_status()  # the running turn's model and policies
+
+    def defaults_changed(self) -> None:
+        """NotebookAgent listener: `%agent model/approvals/sandbox` or the panel changed the
+        defaults of the later turns."""
+        self.publish_status()
 
     def decision_made(self, call_id: str, decision: str) -> None:
         """NotebookAgent listener: a decision from any view shows in every view (and so in
@@ -308,8 +336,14 @@ class PanelBridge:
             self.notice("error", f"kernel-agent: a panel message was not understood ({err.__class__.__name__}).")
             return
         handler = getattr(self, f"_cmd_{command.type}")
+        from agent.core.api import ConfigError
+
         try:
             handler(command)
+        except ConfigError as err:
+            from .views import config_problem
+
+            self.notice("error", config_problem(err))
         except Exception as err:  # noqa: BLE001 - a failing command must not kill the comm
             log.exception("panel command %s failed", command.type)
             self.notice("error", f"{command.type} failed: {err}")
@@ -375,8 +409,7 @@ class PanelBridge:
             self.notice("info", f"Resumed session {session.conversation_id}.")
 
     def _cmd_set_options(self, command: wire.PanelSetOptions) -> None:
-        self.agent.set_defaults(model=command.model, approval_policy=command.approval_policy)
-        self.publish_status()
+        self.agent.set_defaults(model=command.model, approval_policy=command.approval_policy)  # -> defaults_changed
 
     def _cmd_notebook_edit_result(self, command: wire.NotebookEditResult) -> None:
         futures = self._edits.get(command.request_id)
@@ -417,6 +450,9 @@ class PanelBridge:
 class PanelTurnView:
     """The view of a turn started in the panel: it reduces the turn's events into the
     transcript the panel shows (the bridge adds it as a segment; see `view_added`)."""
+
+    origin = "the panel"
+    """Where the turn was started (what `%agent stop` names)."""
 
     def __init__(self) -> None:
         self.transcript: Transcript | None = _transcript_module().Transcript()

@@ -12,11 +12,14 @@ cell: text, commands with live output, patches as diffs, and Approve / Approve f
 / Deny / Abort buttons for anything that needs your consent. The cell returns at once and
 the kernel stays usable; later %%agent cells continue the same conversation.
 
-  --model M          model for this and later turns (e.g. gpt-5.1-codex)
+  --model M          model for this cell's turn (e.g. gpt-5.1-codex)
   --approval POLICY  untrusted | on-failure | on-request | never
   --sandbox MODE     read-only | workspace-write | danger-full-access
   --wait             block the cell until the turn ends (for Run All, nbclient, papermill)
   --new              start a new conversation first
+
+--model, --approval and --sandbox apply to this cell's turn only; `%agent model`,
+`%agent approvals` and `%agent sandbox` change them for the later turns.
 """
 
 LINE_USAGE = """%agent SUBCOMMAND [ARGS]
@@ -32,6 +35,6 @@ LINE_USAGE = """%agent SUBCOMMAND [ARGS]
   undo                   restore the files the last turn changed
   compact                summarise the conversation to free context
   stop                   stop the running turn
-  login / logout         store or remove an API key (~/.kernel-agent/auth.json, 0600)
+  login / logout         store or remove an API key (auth.json in the agent home, 0600)
   config                 where the configuration lives and what is in effect
 """

@@ -24,7 +24,8 @@ holding a rev at least that recent needs only the new text. Kinds and their fiel
     approval      call_id, request: exec|patch, argv, cwd, parsed_cmd, files, reason, grant_root,
                   options, decision, status: pending|decided|aborted
     error         message, info, http_status
-    stream_error  message, retry_in_ms, at (clock seconds), count
+    stream_error  message, retry_in_ms, at (clock seconds), count: one line for consecutive
+                  retries (the latest replaces the previous); dropped when an error follows it
     notice        level: info|warning, message
 
 A file entry is `{path, change, move_path, diff, omitted_lines}` (see transcript_parts).
@@ -328,6 +329,10 @@ class Transcript(ToolBlocks):
 
     def _on_error(self, m: ev.Error) -> None:
         self._had_error = True
+        last = self._blocks[-1] if self._blocks else None
+        if last is not None and last["kind"] == "stream_error":  # the retries ended in this error
+            self._blocks.remove(last)
+            del self._by_id[last["id"]]
         self._add("error", message=m.message, info=m.codex_error_info, http_status=m.http_status_code)
 
     def _on_warning(self, m: ev.Warning) -> None:
