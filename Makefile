@@ -55,7 +55,7 @@ LAB_ARGS := --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(RUN_DIR) --port=$(PO
             $(if $(filter 1,$(NO_BROWSER)),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 run: venv labextension
-	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run-lab $(RUN_DIR) $(BIN)/jupyter $(strip $(LAB_ARGS)) $(RUN_DIR)/quickstart.ipynb
+	PATH="$(CURDIR)/$(BIN):$$PATH" .ci/run-lab $(RUN_DIR) $(BIN)/jupyter $(strip $(LAB_ARGS)) $(RUN_DIR)/quickstart.ipynb
 
 sysdeps:
 	bash .ci/sysdeps

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAUNCHER = "scripts/run-lab"
+LAUNCHER = ".ci/run-lab"
 
 
 def run_line(*variables: str) -> str:
