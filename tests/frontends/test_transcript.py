@@ -104,6 +104,40 @@ def test_a_cut_utf8_character_at_the_tail_start_is_dropped():
     assert t.state()["blocks"][0]["output"] == "€x"
 
 
+def test_a_cut_output_tail_starts_at_a_line_start_and_counts_what_it_hides():
+    t = Transcript(output_tail_bytes=10)
+    feed(t, begin("c1", ["seq"]), chunk("c1", b"line-0001\nline-0002\nline-0003\n"))
+    block = t.state()["blocks"][0]
+    # the kept 10 bytes "line-0003\n" follow a newline: already a whole line, nothing more to cut
+    assert block["output"] == "line-0003\n" and block["truncated_bytes"] == 20
+    t = Transcript(output_tail_bytes=12)
+    feed(t, begin("c1", ["seq"]), chunk("c1", b"line-0001\nline-0002\nline-0003\n"))
+    block = t.state()["blocks"][0]  # the kept 12 bytes "02\nline-0003\n" start mid-line: cut to the next line
+    assert block["output"] == "line-0003\n" and block["truncated_bytes"] == 20
+    t = Transcript(output_tail_bytes=12)  # the same, arriving byte by byte
+    feed(t, begin("c1", ["seq"]), *(chunk("c1", bytes([b])) for b in b"line-0001\nline-0002\nline-0003\n"))
+    block = t.state()["blocks"][0]
+    assert block["output"] == "line-0003\n" and block["truncated_bytes"] == 20
+
+
+def test_a_cut_tool_output_starts_at_a_line_start():
+    from agent.frontends.transcript.parts import clip_tail
+
+    assert clip_tail("aaaa\nbbbb\ncccc", 7) == ("cccc", 10)
+    assert clip_tail("aaaa\nbbbb\ncccc", 10) == ("bbbb\ncccc", 5)  # already at a line start
+    assert clip_tail("aaaaaaaaaa\n", 5) == ("aaaa\n", 6)  # one long line: nothing to cut to
+    assert clip_tail("short", 10) == ("short", 0)
+
+
+def test_counts_are_pluralised_in_the_markdown():
+    t = feed(Transcript(), ev.PatchApplyBegin(call_id="p1", turn_id="1", auto_approved=True, changes={"src/f.py": UPDATE}))
+    assert "**Applying patch** (1 file)" in t.to_markdown()
+    from agent.frontends.transcript.markdown import _head_lines
+
+    assert _head_lines("a\nb", 1) == "a\n… 1 more line not shown"
+    assert _head_lines("a\nb\nc", 1) == "a\n… 2 more lines not shown"
+
+
 def test_patch_blocks_carry_a_unified_diff_per_file():
     changes = {
         "src/f.py": UPDATE,
@@ -182,8 +216,9 @@ def test_denied_command_stays_declined_after_its_end_event():
     assert t.record_decision("c1", "denied")
     feed(t, end("c1", argv, -1, 0.0, "exec command rejected by user"))
     command = t.state()["blocks"][0]
-    assert command["status"] == "declined" and command["exit_code"] == -1
-    assert "*declined*" in t.to_markdown()
+    assert command["status"] == "declined" and command["exit_code"] is None  # not the end event's -1 placeholder
+    md = t.to_markdown()
+    assert "*declined*" in md and "exit" not in md
 
 
 def test_patch_approval_shows_the_full_diff_and_offers_no_session_option():
@@ -196,7 +231,7 @@ def test_patch_approval_shows_the_full_diff_and_offers_no_session_option():
     assert t.record_decision("p1", "approved_for_session") is False
     assert t.record_decision("p1", "denied") is True
     md = t.to_markdown()
-    assert "**Approval requested** to apply a patch (1 files)" in md and "+    return 2" in md and "→ **Denied**" in md
+    assert "**Approval requested** to apply a patch (1 file)" in md and "+    return 2" in md and "→ **Denied**" in md
 
 
 def test_a_repeated_request_for_the_same_call_supersedes_the_first():

@@ -100,6 +100,15 @@ def test_the_css_classes_are_prefixed():
     classes = set(re.findall(r"\.([a-zA-Z][\w-]*)", re.sub(r"/\*.*?\*/|var\([^)]*\)|\d+\.\d+", "", css, flags=re.DOTALL)))
     assert classes and all(c.startswith("jp-agent-") for c in classes), sorted(c for c in classes if not c.startswith("jp-agent-"))
 
+def test_approval_justification_is_full_contrast():
+    """The reason an approval gives is what the user decides on: the main text colour, not a muted one."""
+    css = (STATIC / "agent_view.css").read_text()
+    rules = re.findall(r"([^{}]*)\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL))
+    colors = [m.group(1) for sel, body in rules if ".jp-agent-reason" in [s.strip() for s in sel.split(",")]
+              for m in re.finditer(r"(?<![-\w])color:\s*([^;]+);", body)]
+    assert colors and "--jp-ui-font-color1" in colors[-1], colors
+
+
 def test_the_module_imports_nothing():
     """One self-contained file: no static or dynamic imports (nothing from a CDN or npm)."""
     js = (STATIC / "agent_view.js").read_text()

@@ -8,7 +8,7 @@ import { h, type Child } from './dom';
 import { highlight } from './highlight';
 import { renderMarkdown } from './markdown';
 import type { Decision, TranscriptBlock } from './model';
-import { fmtBytes, fmtMs, shellJoin } from './text';
+import { fmtBytes, fmtMs, plural, shellJoin } from './text';
 
 const BUTTON_LABELS: Record<string, string> = {
   approved: 'Approve',
@@ -144,7 +144,8 @@ function renderCommand(b: CommandBlock): HTMLElement {
     statusIcon(b.status),
     h('code', { class: 'jp-agent-argv', html: highlight('$ ' + shellJoin(b.argv), 'console') })
   );
-  const exit = b.exit_code !== null ? `exit ${b.exit_code}` : null;
+  // A declined command never ran: no exit code, whatever placeholder its end event carried.
+  const exit = b.exit_code !== null && b.exit_code !== undefined && b.status !== 'declined' ? `exit ${b.exit_code}` : null;
   const info = meta(COMMAND_STATUS[b.status] || b.status, b.cwd ? `in ${b.cwd}` : null, parsedSummary(b.parsed_cmd), exit, fmtMs(b.duration_ms));
   const cut = b.truncated_bytes ? h('div', { class: 'jp-agent-note' }, `\u2026 ${fmtBytes(b.truncated_bytes)} of earlier output not shown`) : null;
   const out = b.output ? h('pre', { class: 'jp-agent-output', 'data-scroll-key': `${b.id}:out` }, b.output) : null;
@@ -161,7 +162,7 @@ function renderTool(b: ToolBlock): HTMLElement {
 function renderFile(entry: FileEntry, ctx: IRenderContext, key: string, defaultOpen: boolean): HTMLElement {
   const target = entry.move_path ? ` \u2192 ${entry.move_path}` : '';
   const summary = h('span', {}, h('span', { class: `jp-agent-badge jp-agent-badge-${entry.change}` }, entry.change), ` ${entry.path}${target}`);
-  const cut = entry.omitted_lines ? h('div', { class: 'jp-agent-note' }, `\u2026 ${entry.omitted_lines} more lines not shown`) : null;
+  const cut = entry.omitted_lines ? h('div', { class: 'jp-agent-note' }, `\u2026 ${plural(entry.omitted_lines, 'more line')} not shown`) : null;
   return details(ctx, key, defaultOpen, summary, codePre(entry.diff, 'diff', `${key}:diff`), cut);
 }
 

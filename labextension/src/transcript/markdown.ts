@@ -10,9 +10,54 @@ const RULE_RE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
 const QUOTE_RE = /^\s{0,3}>\s?(.*)$/;
 const LIST_RE = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const BLANK_RE = /^\s*$/;
+const TABLE_DELIM_RE = /^\s{0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 
 function startsBlock(line: string): boolean {
   return FENCE_RE.test(line) || HEADING_RE.test(line) || RULE_RE.test(line) || QUOTE_RE.test(line) || LIST_RE.test(line);
+}
+
+/** The cells of a GFM table row: split on unescaped `|`, outer pipes dropped, `\|` unescaped. */
+function tableCells(line: string): string[] {
+  let row = line.trim();
+  if (row.startsWith('|')) {
+    row = row.slice(1);
+  }
+  if (row.endsWith('|') && !row.endsWith('\\|')) {
+    row = row.slice(0, -1);
+  }
+  return row.split(/(?<!\\)\|/).map(cell => cell.trim().replace(/\\\|/g, '|'));
+}
+
+/** True when lines[i] is a table header row followed by a matching delimiter row. */
+function startsTable(lines: string[], i: number): boolean {
+  const next = lines[i + 1];
+  return (
+    lines[i].includes('|') &&
+    next !== undefined &&
+    next.includes('-') &&
+    TABLE_DELIM_RE.test(next) &&
+    (next.includes('|') || lines[i].trim().startsWith('|')) &&
+    tableCells(lines[i]).length === tableCells(next).length
+  );
+}
+
+function parseTable(lines: string[], i: number, out: string[]): number {
+  const header = tableCells(lines[i]);
+  const aligns = tableCells(lines[i + 1]).map(cell => {
+    const left = cell.startsWith(':');
+    const right = cell.endsWith(':');
+    return left && right ? 'center' : right ? 'right' : left ? 'left' : '';
+  });
+  const cell = (tag: string, text: string, n: number): string =>
+    `<${tag}${aligns[n] ? ` style="text-align: ${aligns[n]}"` : ''}>${inline(text)}</${tag}>`;
+  const row = (tag: string, cells: string[]): string =>
+    `<tr>${header.map((_h, n) => cell(tag, cells[n] ?? '', n)).join('')}</tr>`;
+  const body: string[] = [];
+  for (i += 2; i < lines.length && !BLANK_RE.test(lines[i]) && !startsBlock(lines[i]); i++) {
+    body.push(row('td', tableCells(lines[i])));
+  }
+  out.push(`<table><thead>${row('th', header)}</thead>${body.length ? `<tbody>${body.join('')}</tbody>` : ''}</table>`);
+  return i;
 }
 
 function indentOf(line: string): number {
@@ -60,9 +105,11 @@ export function renderMarkdown(src: unknown): string {
       out.push(`<blockquote>${renderMarkdown(inner.join('\n'))}</blockquote>`);
     } else if (LIST_RE.test(line)) {
       i = parseList(lines, i, out);
+    } else if (startsTable(lines, i)) {
+      i = parseTable(lines, i, out);
     } else {
       const para = [lines[i++]];
-      while (i < lines.length && !BLANK_RE.test(lines[i]) && !startsBlock(lines[i])) {
+      while (i < lines.length && !BLANK_RE.test(lines[i]) && !startsBlock(lines[i]) && !startsTable(lines, i)) {
         para.push(lines[i++]);
       }
       out.push(`<p>${inline(para.join('\n'))}</p>`);

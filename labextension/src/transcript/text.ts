@@ -11,6 +11,11 @@ export function shellJoin(argv: readonly string[] | null | undefined): string {
     .join(' ');
 }
 
+/** `1 file`, `2 files`, `0 files`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : noun + 's'}`;
+}
+
 export function fmtMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) {
     return '';

@@ -91,7 +91,7 @@ def _tail_lines(text: str, limit: int) -> tuple[str, int]:
 def _head_lines(text: str, limit: int, omitted: int = 0) -> str:
     lines = text.splitlines()
     more = max(0, len(lines) - limit) + omitted
-    return "\n".join(lines[:limit]) + (f"\n… {more} more lines not shown" if more else "")
+    return "\n".join(lines[:limit]) + (f"\n… {_count(more, 'more line')} not shown" if more else "")
 
 
 def _seconds(ms: int | None) -> str:
@@ -124,7 +124,8 @@ def _command(block: dict[str, Any]) -> str:
         lines.append("… (earlier output not shown)")
     if output:
         lines.append(output)
-    caption = [f"`exit {block['exit_code']}`" if block.get("exit_code") is not None else ""]
+    ran = block.get("exit_code") is not None and block["status"] != "declined"
+    caption = [f"`exit {block['exit_code']}`" if ran else ""]
     caption += [_seconds(block.get("duration_ms")), f"in {code(block['cwd'])}" if block.get("cwd") else ""]
     if block["status"] in ("declined", "aborted", "running", "waiting"):
         caption.insert(0, f"*{block['status']}*")
@@ -139,6 +140,11 @@ def _tool(block: dict[str, Any]) -> str:
     return head + ("\n\n" + fence(output, "text") if output else "")
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 file`, `2 files`, `0 files`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _files(files: list[dict[str, Any]]) -> str:
     parts = []
     for entry in files:
@@ -150,7 +156,7 @@ def _files(files: list[dict[str, Any]]) -> str:
 
 def _patch(block: dict[str, Any]) -> str:
     verdict = {"applying": "Applying patch", "applied": "Patch applied", "failed": "Patch failed", "aborted": "Patch aborted"}
-    head = f"**{verdict.get(block['status'], 'Patch')}** ({len(block['files'])} file{'s' if len(block['files']) != 1 else ''})"
+    head = f"**{verdict.get(block['status'], 'Patch')}** ({_count(len(block['files']), 'file')})"
     if block["status"] == "failed" and block.get("stderr"):
         head += f": {inline(block['stderr'])}"
     return head + ("\n\n" + _files(block["files"]) if block["files"] else "")
@@ -173,7 +179,7 @@ def _approval(block: dict[str, Any]) -> str:
     if block["request"] == "exec":
         head = f"**Approval requested** to run {code(shlex.join(block['argv']))} in {code(block['cwd'] or '')}"
     else:
-        head = f"**Approval requested** to apply a patch ({len(block['files'])} files)"
+        head = f"**Approval requested** to apply a patch ({_count(len(block['files']), 'file')})"
     reason = f"\n\n> {inline(block['reason'])}" if block.get("reason") else ""
     body = "\n\n" + _files(block["files"]) if block.get("files") else ""
     if block["status"] == "decided":

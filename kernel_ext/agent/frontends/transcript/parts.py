@@ -1,7 +1,8 @@
 """Small pure helpers for the transcript: a bounded output tail and per-file diff entries.
 
 `OutputTail` keeps only the last `limit` bytes of a command's output (plus how many
-earlier bytes were dropped), so a 10 MB flood costs a fixed amount of memory.
+earlier bytes were dropped), so a 10 MB flood costs a fixed amount of memory; a cut tail
+is shown from the next line start, never mid-line.
 `file_entries(changes)` turns protocol `FileChange`s into JSON-ready dicts that always
 carry a unified diff with file headers, clipped to a size that a browser can render.
 """
@@ -27,15 +28,21 @@ class OutputTail:
         self.limit = limit
         self.total = 0
         self._buf = bytearray()
+        self._at_line_start = True  # the last byte dropped before the buffer ended a line
 
     def append(self, data: bytes) -> None:
         self.total += len(data)
         if len(data) >= self.limit:
+            if len(data) > self.limit:
+                self._at_line_start = data[len(data) - self.limit - 1] == 0x0A
+            elif self._buf:
+                self._at_line_start = self._buf[-1] == 0x0A
             self._buf = bytearray(data[len(data) - self.limit :])
             return
         self._buf += data
         excess = len(self._buf) - self.limit
         if excess > 0:
+            self._at_line_start = self._buf[excess - 1] == 0x0A
             del self._buf[:excess]
 
     def append_base64(self, chunk: str) -> None:
@@ -45,18 +52,28 @@ class OutputTail:
         except (binascii.Error, ValueError):
             return
 
+    def _start(self) -> int:
+        """Where the shown tail starts in the buffer: after a cut, at the next line boundary
+        (when a line follows it), else past any cut UTF-8 character."""
+        if self.total == len(self._buf) or self._at_line_start:
+            return 0
+        data = self._buf
+        newline = data.find(b"\n")
+        if 0 <= newline < len(data) - 1:
+            return newline + 1
+        skip = 0
+        while skip < min(4, len(data)) and data[skip] & 0xC0 == 0x80:
+            skip += 1
+        return skip
+
     @property
     def truncated(self) -> int:
-        return self.total - len(self._buf)
+        """The bytes before the shown text (dropped from the buffer or cut to a line start)."""
+        return self.total - len(self._buf) + self._start()
 
     def text(self) -> str:
-        """The tail as display text: UTF-8 (a cut character dropped), ANSI escapes removed."""
-        data = bytes(self._buf)
-        if self.truncated:
-            skip = 0
-            while skip < min(4, len(data)) and data[skip] & 0xC0 == 0x80:
-                skip += 1
-            data = data[skip:]
+        """The tail as display text: UTF-8 starting at a line start when it was cut, ANSI escapes removed."""
+        data = bytes(self._buf[self._start() :])
         return clean_terminal_text(data.decode("utf-8", "replace"))
 
 
@@ -83,10 +100,15 @@ def clip_head(text: str, limit: int) -> tuple[str, int]:
 
 
 def clip_tail(text: str, limit: int) -> tuple[str, int]:
-    """The last `limit` characters of `text`; returns (text, characters omitted)."""
+    """At most the last `limit` characters of `text`, starting at a line start when a line
+    boundary falls inside them; returns (text, characters omitted)."""
     if len(text) <= limit:
         return text, 0
-    return text[len(text) - limit :], len(text) - limit
+    start = len(text) - limit
+    newline = -1 if text[start - 1] == "\n" else text.find("\n", start, len(text) - 1)
+    if newline >= 0:
+        start = newline + 1
+    return text[start:], start
 
 
 def file_entries(changes: dict[str, ev.FileAdd | ev.FileDelete | ev.FileUpdate], limit: int = DEFAULT_DIFF_CHARS) -> list[dict]:

@@ -74,7 +74,9 @@ class ToolBlocks:
             tail.append(m.aggregated_output.encode("utf-8", "replace"))
             self._dirty.add(block["id"])
         status = block["status"] if block["status"] in ("declined", "aborted") else ("ok" if m.exit_code == 0 else "failed")
-        self._touch(block, exit_code=m.exit_code, duration_ms=int(m.duration.seconds() * 1000), status=status)
+        # A declined command never ran: its end event carries a placeholder exit code (-1), not a result.
+        exit_code = None if status == "declined" else m.exit_code
+        self._touch(block, exit_code=exit_code, duration_ms=int(m.duration.seconds() * 1000), status=status)
 
     def _on_tool_call_begin(self, m: ev.ToolCallBegin) -> None:
         arguments, _ = clip_tail(m.arguments, _TOOL_TEXT_CHARS)

@@ -265,6 +265,9 @@ function escapeHtml(text) {
 function shellJoin(argv) {
     return (argv || []).map((a)=>a === '' ? "''" : /^[\w@%+=:,./-]+$/.test(a) ? a : "'" + a.replace(/'/g, "'\"'\"'") + "'").join(' ');
 }
+/** `1 file`, `2 files`, `0 files`. */ function plural(n, noun) {
+    return `${n} ${n === 1 ? noun : noun + 's'}`;
+}
 function fmtMs(ms) {
     if (ms === null || ms === undefined) {
         return '';
@@ -409,8 +412,39 @@ const RULE_RE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
 const QUOTE_RE = /^\s{0,3}>\s?(.*)$/;
 const LIST_RE = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const BLANK_RE = /^\s*$/;
+const TABLE_DELIM_RE = /^\s{0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 function startsBlock(line) {
     return FENCE_RE.test(line) || HEADING_RE.test(line) || RULE_RE.test(line) || QUOTE_RE.test(line) || LIST_RE.test(line);
+}
+/** The cells of a GFM table row: split on unescaped `|`, outer pipes dropped, `\|` unescaped. */ function tableCells(line) {
+    let row = line.trim();
+    if (row.startsWith('|')) {
+        row = row.slice(1);
+    }
+    if (row.endsWith('|') && !row.endsWith('\\|')) {
+        row = row.slice(0, -1);
+    }
+    return row.split(/(?<!\\)\|/).map((cell)=>cell.trim().replace(/\\\|/g, '|'));
+}
+/** True when lines[i] is a table header row followed by a matching delimiter row. */ function startsTable(lines, i) {
+    const next = lines[i + 1];
+    return lines[i].includes('|') && next !== undefined && next.includes('-') && TABLE_DELIM_RE.test(next) && (next.includes('|') || lines[i].trim().startsWith('|')) && tableCells(lines[i]).length === tableCells(next).length;
+}
+function parseTable(lines, i, out) {
+    const header = tableCells(lines[i]);
+    const aligns = tableCells(lines[i + 1]).map((cell)=>{
+        const left = cell.startsWith(':');
+        const right = cell.endsWith(':');
+        return left && right ? 'center' : right ? 'right' : left ? 'left' : '';
+    });
+    const cell = (tag, text, n)=>`<${tag}${aligns[n] ? ` style="text-align: ${aligns[n]}"` : ''}>${inline(text)}</${tag}>`;
+    const row = (tag, cells)=>`<tr>${header.map((_h, n)=>cell(tag, cells[n] ?? '', n)).join('')}</tr>`;
+    const body = [];
+    for(i += 2; i < lines.length && !BLANK_RE.test(lines[i]) && !startsBlock(lines[i]); i++){
+        body.push(row('td', tableCells(lines[i])));
+    }
+    out.push(`<table><thead>${row('th', header)}</thead>${body.length ? `<tbody>${body.join('')}</tbody>` : ''}</table>`);
+    return i;
 }
 function indentOf(line) {
     return /^\s*/.exec(line)[0].length;
@@ -449,11 +483,13 @@ function renderMarkdown(src) {
             out.push(`<blockquote>${renderMarkdown(inner.join('\n'))}</blockquote>`);
         } else if (LIST_RE.test(line)) {
             i = parseList(lines, i, out);
+        } else if (startsTable(lines, i)) {
+            i = parseTable(lines, i, out);
         } else {
             const para = [
                 lines[i++]
             ];
-            while(i < lines.length && !BLANK_RE.test(lines[i]) && !startsBlock(lines[i])){
+            while(i < lines.length && !BLANK_RE.test(lines[i]) && !startsBlock(lines[i]) && !startsTable(lines, i)){
                 para.push(lines[i++]);
             }
             out.push(`<p>${inline(para.join('\n'))}</p>`);
@@ -646,7 +682,8 @@ function renderCommand(b) {
         class: 'jp-agent-argv',
         html: highlight('$ ' + shellJoin(b.argv), 'console')
     }));
-    const exit = b.exit_code !== null ? `exit ${b.exit_code}` : null;
+    // A declined command never ran: no exit code, whatever placeholder its end event carried.
+    const exit = b.exit_code !== null && b.exit_code !== undefined && b.status !== 'declined' ? `exit ${b.exit_code}` : null;
     const info = meta(COMMAND_STATUS[b.status] || b.status, b.cwd ? `in ${b.cwd}` : null, parsedSummary(b.parsed_cmd), exit, fmtMs(b.duration_ms));
     const cut = b.truncated_bytes ? h('div', {
         class: 'jp-agent-note'
@@ -683,7 +720,7 @@ function renderFile(entry, ctx, key, defaultOpen) {
     }, entry.change), ` ${entry.path}${target}`);
     const cut = entry.omitted_lines ? h('div', {
         class: 'jp-agent-note'
-    }, `\u2026 ${entry.omitted_lines} more lines not shown`) : null;
+    }, `\u2026 ${plural(entry.omitted_lines, 'more line')} not shown`) : null;
     return details(ctx, key, defaultOpen, summary, codePre(entry.diff, 'diff', `${key}:diff`), cut);
 }
 function renderPatch(b, ctx) {

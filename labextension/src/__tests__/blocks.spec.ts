@@ -1,0 +1,31 @@
+/**
+ * @jest-environment jsdom
+ */
+// Single transcript blocks: what a declined command and a clipped diff say.
+import type { PatchBlock } from '../protocol';
+import { renderBlock, type IRenderContext } from '../transcript/blocks';
+import { plural } from '../transcript/text';
+import { command } from './fixtures';
+
+const ctx: IRenderContext = { open: new Map(), sentDecisions: new Map(), decide: jest.fn(), codeActions: [] };
+
+describe('transcript blocks', () => {
+  it('shows a declined command as "declined" with no exit code', () => {
+    // an older kernel (or a stored state) still carries the -1 placeholder of the end event
+    const el = renderBlock({ ...command('b1', 2, 'declined'), exit_code: -1 }, ctx);
+    expect(el.textContent).toContain('declined');
+    expect(el.textContent).not.toContain('exit');
+    expect(el.classList.contains('jp-agent-command-declined')).toBe(true);
+    const failed = renderBlock({ ...command('b2', 2, 'failed'), exit_code: 2 }, ctx);
+    expect(failed.textContent).toContain('exit 2');
+  });
+
+  it('pluralises counts', () => {
+    expect([plural(0, 'file'), plural(1, 'file'), plural(2, 'file')]).toEqual(['0 files', '1 file', '2 files']);
+    const file = { path: 'a.py', change: 'update' as const, move_path: null, diff: '--- a/a.py\n+++ b/a.py\n', omitted_lines: 1 };
+    const block: PatchBlock = { id: 'p1', kind: 'patch', rev: 0, call_id: 'c', files: [file], auto_approved: false, stdout: '', stderr: '', status: 'applied' };
+    const el = renderBlock(block, ctx);
+    expect(el.textContent).toContain('\u2026 1 more line not shown');
+    expect(el.textContent).not.toContain('lines');
+  });
+});
