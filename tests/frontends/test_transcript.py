@@ -393,3 +393,57 @@ def test_task_complete_closes_whatever_is_still_open():
     assert [b.get("status") for b in state["blocks"]] == ["aborted", "aborted", None]
     assert state["blocks"][2]["streaming"] is False and state["status"]["state"] == "done"
     assert t.record_decision("p1", "approved") is False
+
+
+def test_run_python_is_a_python_code_block_with_its_output_below():
+    source = "s = 'it\\'s'\nprint(s)\n"
+    argv = ["run_python", source]
+    t = feed(Transcript(), begin("c1", argv),
+             ev.ExecApprovalRequest(call_id="c1", turn_id="1", command=argv, cwd="/work/repo"))
+    approval_md = t.to_markdown()
+    assert "**Approval requested** to run Python in the kernel:\n\n```python\ns = 'it\\'s'\nprint(s)\n```" in approval_md
+    assert t.record_decision("c1", "approved")
+    feed(t, chunk("c1", b"it's\n"), end("c1", argv, 0, seconds=0.5))
+    command = t.state()["blocks"][0]
+    assert command["kind"] == "command" and command["argv"] == argv and command["status"] == "ok"
+    md = t.to_markdown()
+    assert "```python\ns = 'it\\'s'\nprint(s)\n```\n```text\nit's\n```\n`run_python` · `exit 0` · 0.5 s" in md
+    assert "$ run_python" not in md and "'\"'\"'" not in md
+    # a shell command is still shown as one
+    assert "```console\n$ ls\n```" in feed(Transcript(), begin("c2", ["ls"]), end("c2", ["ls"], 0)).to_markdown()
+
+
+def _patch_call(output: str, success: bool) -> ev.ToolCallEnd:
+    return ev.ToolCallEnd(call_id="p1", name="apply_patch", output=output, success=success,
+                          duration=ev.Duration.from_seconds(0.2))
+
+
+PATCH_ARGS = json.dumps({"input": "*** Begin Patch\n*** Update File: src/f.py\n@@\n-    return 1\n+    return 2\n*** End Patch\n"})
+
+
+def test_an_applied_patch_is_shown_by_its_patch_block_alone_not_a_tool_block_of_json():
+    t = feed(Transcript(), ev.ToolCallBegin(call_id="p1", name="apply_patch", arguments=PATCH_ARGS),
+             ev.ApplyPatchApprovalRequest(call_id="p1", turn_id="1", changes={"src/f.py": UPDATE}))
+    assert t.record_decision("p1", "approved")
+    feed(t, ev.PatchApplyBegin(call_id="p1", turn_id="1", auto_approved=False, changes={"src/f.py": UPDATE}),
+         ev.PatchApplyEnd(call_id="p1", turn_id="1", stdout="M src/f.py\n", stderr="", success=True),
+         _patch_call(json.dumps({"output": "M src/f.py\n", "metadata": {"exit_code": 0}}), True))
+    assert kinds(t.state()) == ["approval", "patch"]
+    md = t.to_markdown()
+    assert "**Tool**" not in md and '\\n' not in md and '"metadata"' not in md
+    assert md.count("+    return 2") == 2  # the approval's diff and the patch block's, no third copy
+
+
+def test_a_failed_apply_patch_call_shows_its_error_text_not_json():
+    t = feed(Transcript(), ev.ToolCallBegin(call_id="p1", name="apply_patch", arguments=PATCH_ARGS))
+    assert kinds(t.state()) == []
+    feed(t, _patch_call("apply_patch verification failed: Failed to find expected lines in src/f.py", False))
+    (block,) = t.state()["blocks"]
+    assert block["kind"] == "tool" and block["name"] == "apply_patch" and block["status"] == "failed"
+    assert block["arguments"] == ""
+    assert block["output"] == "apply_patch verification failed: Failed to find expected lines in src/f.py"
+    md = t.to_markdown()
+    assert "**Tool** `apply_patch` — failed" in md and "Failed to find expected lines" in md and "Begin Patch" not in md
+    # other tools keep their arguments
+    other = feed(Transcript(), ev.ToolCallBegin(call_id="t1", name="web_search", arguments='{"q": "x"}'))
+    assert other.state()["blocks"][0]["arguments"] == '{"q": "x"}'

@@ -5,7 +5,7 @@
 import type { PatchBlock } from '../protocol';
 import { renderBlock, type IRenderContext } from '../transcript/blocks';
 import { plural } from '../transcript/text';
-import { command } from './fixtures';
+import { approval, command } from './fixtures';
 
 const ctx: IRenderContext = { open: new Map(), sentDecisions: new Map(), decide: jest.fn(), codeActions: [] };
 
@@ -27,5 +27,24 @@ describe('transcript blocks', () => {
     const el = renderBlock(block, ctx);
     expect(el.textContent).toContain('\u2026 1 more line not shown');
     expect(el.textContent).not.toContain('lines');
+  });
+
+  it('shows a run_python call as highlighted Python with its output below, not a shell command', () => {
+    const code = "s = 'it\\'s'\nprint(s)\n";
+    const el = renderBlock({ ...command('b3', 1, 'ok', "it's\n"), argv: ['run_python', code] }, ctx);
+    const pre = el.querySelector('pre.jp-agent-code.jp-agent-lang-python') as HTMLElement;
+    expect(pre).not.toBeNull();
+    expect(pre.textContent).toBe("s = 'it\\'s'\nprint(s)");
+    expect(pre.querySelector('.jp-agent-tok-string')).not.toBeNull();
+    expect(el.textContent).not.toContain('$ run_python');
+    expect(el.textContent).not.toContain(`'"'"'`);
+    const out = el.querySelector('pre.jp-agent-output') as HTMLElement;
+    expect(out.textContent).toBe("it's\n");
+    expect(pre.compareDocumentPosition(out) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    const ask = renderBlock({ ...approval('pending'), argv: ['run_python', 'x = 1'] }, ctx);
+    expect(ask.querySelector('pre.jp-agent-lang-python')?.textContent).toBe('x = 1');
+    expect(ask.textContent).not.toContain('$ run_python');
+    // a real shell command keeps its `$ argv` line
+    expect(renderBlock(command('b4', 1, 'ok'), ctx).textContent).toContain('$ ls -la');
   });
 });

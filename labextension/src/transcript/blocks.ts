@@ -137,13 +137,25 @@ function parsedSummary(parsed: Record<string, unknown>[]): string {
     .join(', ');
 }
 
+/** The code of a `run_python` call (its argv is `["run_python", code]`), else null. */
+export function pythonCode(argv: string[] | null | undefined): string | null {
+  return argv && argv.length === 2 && argv[0] === 'run_python' ? argv[1] : null;
+}
+
 function renderCommand(b: CommandBlock): HTMLElement {
-  const head = h(
-    'div',
-    { class: 'jp-agent-head' },
-    statusIcon(b.status),
-    h('code', { class: 'jp-agent-argv', html: highlight('$ ' + shellJoin(b.argv), 'console') })
-  );
+  const source = pythonCode(b.argv);
+  const head =
+    source !== null
+      ? [
+          h('div', { class: 'jp-agent-head' }, statusIcon(b.status), h('span', { class: 'jp-agent-label' }, 'Python'), h('code', {}, 'run_python')),
+          codePre(source.replace(/\n+$/, ''), 'python')
+        ]
+      : h(
+          'div',
+          { class: 'jp-agent-head' },
+          statusIcon(b.status),
+          h('code', { class: 'jp-agent-argv', html: highlight('$ ' + shellJoin(b.argv), 'console') })
+        );
   // A declined command never ran: no exit code, whatever placeholder its end event carried.
   const exit = b.exit_code !== null && b.exit_code !== undefined && b.status !== 'declined' ? `exit ${b.exit_code}` : null;
   const info = meta(COMMAND_STATUS[b.status] || b.status, b.cwd ? `in ${b.cwd}` : null, parsedSummary(b.parsed_cmd), exit, fmtMs(b.duration_ms));
@@ -199,7 +211,9 @@ function renderApproval(b: ApprovalBlock, ctx: IRenderContext): HTMLElement {
   const pending = b.status === 'pending' && sent === undefined;
   const what =
     b.request === 'exec'
-      ? [codePre('$ ' + shellJoin(b.argv), 'console'), meta(b.cwd ? `in ${b.cwd}` : null)]
+      ? pythonCode(b.argv) !== null
+        ? [codePre((pythonCode(b.argv) as string).replace(/\n+$/, ''), 'python')]
+        : [codePre('$ ' + shellJoin(b.argv), 'console'), meta(b.cwd ? `in ${b.cwd}` : null)]
       : (b.files || []).map((f, n) => renderFile(f, ctx, `${b.id}:f${n}`, true));
   const root = b.grant_root ? h('div', { class: 'jp-agent-note' }, `Also grants write access to ${b.grant_root}`) : null;
   const reason = b.reason ? h('blockquote', { class: 'jp-agent-reason' }, b.reason) : null;

@@ -117,9 +117,15 @@ def _reasoning(block: dict[str, Any]) -> str:
     return "\n".join(["> *" + label + "*", ">"] + [f"> {line}" if line else ">" for line in text.splitlines()])
 
 
+def python_code(argv: list[str]) -> str | None:
+    """The code of a `run_python` call (its argv is `["run_python", code]`), else None."""
+    return argv[1] if len(argv) == 2 and argv[0] == "run_python" else None
+
+
 def _command(block: dict[str, Any]) -> str:
     output, dropped = _tail_lines(block.get("output", ""), OUTPUT_LINES)
-    lines = [f"$ {shlex.join(block['argv'])}"]
+    source = python_code(block["argv"])
+    lines = [] if source is not None else [f"$ {shlex.join(block['argv'])}"]
     if dropped or block.get("truncated_bytes"):
         lines.append("… (earlier output not shown)")
     if output:
@@ -129,6 +135,9 @@ def _command(block: dict[str, Any]) -> str:
     caption += [_seconds(block.get("duration_ms")), f"in {code(block['cwd'])}" if block.get("cwd") else ""]
     if block["status"] in ("declined", "aborted", "running", "waiting"):
         caption.insert(0, f"*{block['status']}*")
+    if source is not None:
+        shown = fence(source.rstrip("\n"), "python") + ("\n" + fence("\n".join(lines), "text") if lines else "")
+        return shown + "\n" + " · ".join(c for c in ["`run_python`", *caption] if c)
     return fence("\n".join(lines), "console") + "\n" + " · ".join(c for c in caption if c)
 
 
@@ -176,7 +185,10 @@ def _plan(block: dict[str, Any]) -> str:
 
 
 def _approval(block: dict[str, Any]) -> str:
-    if block["request"] == "exec":
+    source = python_code(block["argv"]) if block["request"] == "exec" else None
+    if source is not None:
+        head = "**Approval requested** to run Python in the kernel:\n\n" + fence(source.rstrip("\n"), "python")
+    elif block["request"] == "exec":
         head = f"**Approval requested** to run {code(shlex.join(block['argv']))} in {code(block['cwd'] or '')}"
     else:
         head = f"**Approval requested** to apply a patch ({_count(len(block['files']), 'file')})"

@@ -79,6 +79,10 @@ class ToolBlocks:
         self._touch(block, exit_code=exit_code, duration_ms=int(m.duration.seconds() * 1000), status=status)
 
     def _on_tool_call_begin(self, m: ev.ToolCallBegin) -> None:
+        if m.name == "apply_patch":
+            # Its change is shown by the patch block (and its approval); a tool block is added at
+            # the end only when no patch block came (a failed, unparseable or refused patch).
+            return
         arguments, _ = clip_tail(m.arguments, _TOOL_TEXT_CHARS)
         self._by_call[("tool", m.call_id)] = self._add(
             "tool", call_id=m.call_id, name=m.name, arguments=arguments, output="", omitted_chars=0,
@@ -86,6 +90,14 @@ class ToolBlocks:
         )
 
     def _on_tool_call_end(self, m: ev.ToolCallEnd) -> None:
+        if m.name == "apply_patch":
+            if ("patch", m.call_id) in self._by_call:
+                return
+            # No patch block: show the error text alone, not the call's JSON arguments.
+            self._by_call[("tool", m.call_id)] = self._add(
+                "tool", call_id=m.call_id, name=m.name, arguments="", output="", omitted_chars=0,
+                success=None, duration_ms=None, status="running",
+            )
         block = self._by_call.get(("tool", m.call_id))
         if block is None:
             self._on_tool_call_begin(ev.ToolCallBegin(call_id=m.call_id, name=m.name, arguments=""))

@@ -675,8 +675,19 @@ function parsedSummary(parsed) {
         return null;
     }).filter(Boolean).join(', ');
 }
+/** The code of a `run_python` call (its argv is `["run_python", code]`), else null. */ function pythonCode(argv) {
+    return argv && argv.length === 2 && argv[0] === 'run_python' ? argv[1] : null;
+}
 function renderCommand(b) {
-    const head = h('div', {
+    const source = pythonCode(b.argv);
+    const head = source !== null ? [
+        h('div', {
+            class: 'jp-agent-head'
+        }, statusIcon(b.status), h('span', {
+            class: 'jp-agent-label'
+        }, 'Python'), h('code', {}, 'run_python')),
+        codePre(source.replace(/\n+$/, ''), 'python')
+    ] : h('div', {
         class: 'jp-agent-head'
     }, statusIcon(b.status), h('code', {
         class: 'jp-agent-argv',
@@ -769,7 +780,9 @@ function renderPlan(b) {
 function renderApproval(b, ctx) {
     const sent = ctx.sentDecisions.get(b.call_id);
     const pending = b.status === 'pending' && sent === undefined;
-    const what = b.request === 'exec' ? [
+    const what = b.request === 'exec' ? pythonCode(b.argv) !== null ? [
+        codePre(pythonCode(b.argv).replace(/\n+$/, ''), 'python')
+    ] : [
         codePre('$ ' + shellJoin(b.argv), 'console'),
         meta(b.cwd ? `in ${b.cwd}` : null)
     ] : (b.files || []).map((f, n)=>renderFile(f, ctx, `${b.id}:f${n}`, true));
