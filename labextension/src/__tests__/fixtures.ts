@@ -1,6 +1,27 @@
 // Builders for transcript patches, blocks and statuses shared by the specs.
-import type { ApprovalBlock, CommandBlock, TextAppend, TranscriptPatch, TranscriptStatus } from '../protocol';
+import type { ApprovalBlock, CommandBlock, PanelStatus, TextAppend, TranscriptPatch, TranscriptStatus } from '../protocol';
 import type { ITranscriptState, TranscriptBlock } from '../transcript/model';
+
+/** The side panel's status message (the kernel's session, idle unless `extra` says). */
+export function panelStatus(extra: Partial<PanelStatus> = {}): PanelStatus {
+  return {
+    type: 'status',
+    protocol_version: 1,
+    version: '0.1.0',
+    session_id: 's1',
+    running: false,
+    model: 'gpt-4.1',
+    provider: 'scripted',
+    approval_policy: 'on-request',
+    approval_policies: ['untrusted', 'on-failure', 'on-request', 'never'],
+    sandbox: 'workspace-write',
+    sandbox_mechanism: 'bubblewrap',
+    cwd: '/w',
+    notebook: null,
+    notebook_edit: true,
+    ...extra
+  };
+}
 
 export function status(state: TranscriptStatus['state'], extra: Partial<TranscriptStatus> = {}): TranscriptStatus {
   return {

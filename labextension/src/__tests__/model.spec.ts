@@ -1,7 +1,7 @@
 // The panel model: kernel messages in, view state out; user actions out as commands.
 import { PanelModel, type ITransport, type TranscriptBlock } from '../model';
-import type { ApprovalBlock, PanelCommandMessage, PanelStatus } from '../protocol';
-import { FINAL, STREAM, approval, patch } from './fixtures';
+import type { ApprovalBlock, PanelCommandMessage } from '../protocol';
+import { FINAL, STREAM, approval, panelStatus, patch } from './fixtures';
 
 class Recorder implements ITransport {
   sent: PanelCommandMessage[] = [];
@@ -10,27 +10,12 @@ class Recorder implements ITransport {
   }
 }
 
-const panelStatus: PanelStatus = {
-  type: 'status',
-  protocol_version: 1,
-  version: '0.1.0',
-  session_id: 's1',
-  running: false,
-  model: 'gpt-4.1',
-  provider: 'scripted',
-  approval_policy: 'on-request',
-  approval_policies: ['untrusted', 'on-failure', 'on-request', 'never'],
-  sandbox: 'workspace-write',
-  sandbox_mechanism: 'bubblewrap',
-  cwd: '/w',
-  notebook: null,
-  notebook_edit: true
-};
+const status = panelStatus();
 
 function ready(): { model: PanelModel; wire: Recorder } {
   const wire = new Recorder();
   const model = new PanelModel(wire);
-  model.handle(panelStatus);
+  model.handle(status);
   return { model, wire };
 }
 
@@ -41,7 +26,7 @@ describe('PanelModel', () => {
     expect(model.sendPrompt('hi')).toBe(false);
     model.setConnection('loading');
     expect(model.state().canSend).toBe(false);
-    model.handle(panelStatus);
+    model.handle(status);
     const s = model.state();
     expect(s.connection).toBe('ready');
     expect(s.canSend).toBe(true);

@@ -5,24 +5,10 @@
 // flags apply to its turn only), and the defaults otherwise.
 import { PanelModel } from '../model';
 import type { PanelStatus } from '../protocol';
+import { panelStatus } from './fixtures';
 import { PanelView, type IViewCallbacks } from '../view';
 
-const defaults: PanelStatus = {
-  type: 'status',
-  protocol_version: 1,
-  version: '0.1.0',
-  session_id: 's1',
-  running: true,
-  model: 'gpt-4.1',
-  provider: 'scripted',
-  approval_policy: 'on-request',
-  approval_policies: ['untrusted', 'on-failure', 'on-request', 'never'],
-  sandbox: 'workspace-write',
-  sandbox_mechanism: 'bubblewrap',
-  cwd: '/w',
-  notebook: null,
-  notebook_edit: true
-};
+const defaults = panelStatus({ running: true });
 
 function render(status: PanelStatus): { items: string[]; select: string } {
   const noop = () => undefined;
