@@ -9,6 +9,7 @@ from typing import Any
 from agent.protocol.policy import ReadOnly
 from agent.tools.base import ExecSettings
 from agent.tools.turn_diff import TurnDiffTracker
+from agent.tools.undo_journal import TurnJournal
 
 
 @dataclass
@@ -27,6 +28,7 @@ class FakeCtx:
 
     def __post_init__(self) -> None:
         self.diff_tracker = TurnDiffTracker(self.cwd)
+        self.journal = TurnJournal(self.turn_id)
 
     async def emit(self, msg: Any) -> None:
         self.events.append(msg)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from agent.protocol.policy import AskForApproval, SandboxPolicy
 from agent.tools.turn_diff import TurnDiffTracker
+from agent.tools.undo_journal import TurnJournal
 
 from .sample_state import SampleState
 
@@ -30,6 +31,8 @@ class TurnContext:
     summary: str | None = None
     output_schema: dict[str, Any] | None = None
     diff: TurnDiffTracker | None = field(default=None, repr=False)
+    journal: TurnJournal | None = field(default=None, repr=False)
+    """What the task's tools changed outside the files (undo_journal.py)."""
 
 
 @dataclass

@@ -25,6 +25,7 @@ from agent.protocol.policy import ReviewDecision
 from agent.tools import ToolCall, ToolFatal, ToolRegistry, ToolResult
 from agent.tools.base import ExecSettings
 from agent.tools.turn_diff import TurnDiffTracker
+from agent.tools.undo_journal import TurnJournal
 
 from .approvals import PendingApprovals
 from .config import Config
@@ -91,6 +92,7 @@ class SessionToolContext:
         self.sandbox_mechanism = runner.sandbox_mechanism
         self.hidden_paths = runner.hidden_paths
         self.diff_tracker = ctx.diff or TurnDiffTracker(ctx.cwd)
+        self.journal = ctx.journal if ctx.journal is not None else TurnJournal(ctx.turn_id)
 
     async def emit(self, msg: ev.EventMsg) -> None:
         await self._runner.events.emit(self.turn_id, msg)

@@ -20,6 +20,7 @@ from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
 
 from .errors import RespondToModel
 from .turn_diff import TurnDiffTracker
+from .undo_journal import TurnJournal
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class ToolContext(Protocol):
     """Keys of requests the user approved for the rest of the session."""
     diff_tracker: TurnDiffTracker
     """Baselines of the files this task changed (call `before_change` before writing)."""
+    journal: TurnJournal
+    """Where a tool records what it changed outside the workspace files (kernel variables,
+    notebook cells) so `%agent undo` can put it back (undo_journal.py)."""
     sandbox_mechanism: str
     """`bubblewrap`, `landlock` or `none` (nothing available: every command needs approval)."""
     hidden_paths: tuple[Path, ...]
