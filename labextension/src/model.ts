@@ -9,7 +9,7 @@
 //
 // No JupyterLab imports: the kernel link is an `ITransport`, so jest can drive the model.
 
-import type { NotebookEditRequest, PanelCommandMessage, PanelEventMessage, PanelStatus, SessionSummary, TranscriptStatus } from './protocol';
+import type { NotebookEditRequest, NotebookEditResult, PanelCommandMessage, PanelEventMessage, PanelStatus, SessionSummary, TranscriptStatus } from './protocol';
 import { TranscriptModel, type Decision, type TranscriptBlock } from './transcript/model';
 
 export type { Decision, TranscriptBlock };
@@ -37,6 +37,11 @@ export interface IPendingEdit {
   request: NotebookEditRequest;
   busy: boolean;
 }
+
+/** What an applied edit did, beyond its message (fields of NotebookEditResult). */
+export type IEditDetails = Partial<Pick<NotebookEditResult, 'cell_id' | 'index' | 'previous' | 'source'>>;
+
+export type UndoApplier = (request: NotebookEditRequest) => Promise<IEditDetails & { message: string }>;
 
 const MAX_NOTICES = 5;
 
@@ -133,8 +138,12 @@ export class PanelModel {
         );
         break;
       case 'notebook_edit_request':
-        this._edits = [...this._edits.filter(e => e.request.request_id !== message.request_id), { request: message, busy: false }];
         this._send({ type: 'notebook_edit_result', request_id: message.request_id, status: 'received', message: '' });
+        if (message.undo) {
+          void this._applyUndo(message);
+          return;
+        }
+        this._edits = [...this._edits.filter(e => e.request.request_id !== message.request_id), { request: message, busy: false }];
         break;
       case 'notebook_edit_cancel':
         this._edits = this._edits.filter(e => e.request.request_id !== message.request_id);
@@ -219,15 +228,37 @@ export class PanelModel {
     this._changed();
   }
 
-  /** Answer a notebook edit request (after Accept + apply, or Reject). */
-  resolveEdit(requestId: string, status: 'applied' | 'rejected' | 'failed', message = ''): boolean {
+  /** Answer a notebook edit request (after Accept + apply, or Reject); `outcome` says
+   * what an applied edit did (its cell, and the cell before), so the kernel can undo it. */
+  resolveEdit(requestId: string, status: 'applied' | 'rejected' | 'failed', message = '', outcome: IEditDetails = {}): boolean {
     if (!this._edits.some(e => e.request.request_id === requestId)) {
       return false;
     }
     this._edits = this._edits.filter(e => e.request.request_id !== requestId);
-    this._send({ type: 'notebook_edit_result', request_id: requestId, status, message });
+    this._send({ ...outcome, type: 'notebook_edit_result', request_id: requestId, status, message });
     this._changed();
     return true;
+  }
+
+  /** Who carries out `%agent undo`'s requests (`undo` set by the kernel): the panel, for
+   * this model's notebook. They are applied at once, without Accept / Reject. */
+  set undoApplier(applier: UndoApplier | null) {
+    this._undoApplier = applier;
+  }
+
+  private async _applyUndo(request: NotebookEditRequest): Promise<void> {
+    const reply = (status: 'applied' | 'failed', message: string, details: IEditDetails = {}) =>
+      this._send({ ...details, type: 'notebook_edit_result', request_id: request.request_id, status, message });
+    if (this._undoApplier === null) {
+      reply('failed', 'no notebook is open in the panel');
+      return;
+    }
+    try {
+      const { message, ...details } = await this._undoApplier(request);
+      reply('applied', message, details);
+    } catch (err) {
+      reply('failed', String((err as Error)?.message ?? err));
+    }
   }
 
   hello(): boolean {
@@ -260,4 +291,5 @@ export class PanelModel {
   private _noticeId = 0;
   private _sessions: SessionSummary[] | null = null;
   private _edits: IPendingEdit[] = [];
+  private _undoApplier: UndoApplier | null = null;
 }

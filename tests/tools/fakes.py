@@ -16,6 +16,9 @@ from agent.tools.undo_journal import TurnJournal
 class FakeCtx:
     cwd: Path
     turn_id: str = "t1"
+    session_id: str = "s1"
+    model: str = "test-model"
+    provider: str = "test-provider"
     approval_policy: str = "never"
     sandbox_policy: Any = field(default_factory=ReadOnly)
     exec_settings: ExecSettings = field(default_factory=ExecSettings)

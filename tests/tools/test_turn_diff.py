@@ -1,11 +1,11 @@
-"""The per-task diff tracker: git-style diff of every changed file, and undo."""
+"""apply_patch's live diff tracker: git-style diff of every file it changed."""
 
 from __future__ import annotations
 
 from agent.tools.turn_diff import TurnDiffTracker
 
 
-def test_diff_and_restore(tmp_path):
+def test_diff_of_changed_created_and_deleted_files(tmp_path):
     (tmp_path / "a.txt").write_text("one\ntwo\n")
     (tmp_path / "gone.txt").write_text("bye\n")
     (tmp_path / "a.txt").chmod(0o640)
@@ -20,14 +20,6 @@ def test_diff_and_restore(tmp_path):
     assert "-two\n+TWO\n" in diff
     assert "new file mode 100644\n--- /dev/null\n+++ b/new.txt\n" in diff
     assert "deleted file mode 100644\n--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n" in diff
-
-    restored = tracker.restore().restored
-    assert sorted(p.name for p in restored) == ["a.txt", "gone.txt", "new.txt"]
-    assert (tmp_path / "a.txt").read_text() == "one\ntwo\n"
-    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640
-    assert (tmp_path / "gone.txt").read_text() == "bye\n"
-    assert not (tmp_path / "new.txt").exists()
-    assert tracker.unified_diff() == ""
 
 
 def test_unchanged_and_binary_files(tmp_path):

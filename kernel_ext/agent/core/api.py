@@ -10,13 +10,14 @@ Configuration  `load_config(CliOverrides(...)) -> Config`, `ConfigError`, `CONFI
 Sessions       `open_session`, `resume_session`, `fork_session` (each raises `SetupError`,
                whose message says what to fix), `submit_user_text(session, text)` for
                anything a person types, `startup_warnings(session)`,
-               `last_turn_diff(session)`; the `Session` type.
+               `turn_diff(session, n)` (a coroutine), `finished_turn_diff`; the `Session` type.
 Recordings     `list_sessions` (-> `SessionSummary` rows), `latest_session`,
                `locate_session`, `load_rollout` + `initial_messages` (a recorded
                conversation), `fork_recording` (a fork, without opening a session).
 Credentials    `save_api_key`, `stored_api_key`, `delete_auth`, `auth_path`,
                `resolve_api_key`, `mask_key` (the only form a key is ever shown in),
-               `AuthFileError`, `AGENT_API_KEY_ENV` / `API_KEY_FIELD` (the env names).
+               `AuthFileError`, `AGENT_API_KEY_ENV` / `API_KEY_FIELD` (the env names),
+               `Redactor` (masks known secrets and anything shaped like an API key).
 Notebooks      `add_kernel_tools(session, shell, notebook)`: the kernel-aware tools,
                with `notebook` (a `NotebookFrontend`) as the front end of notebook_edit;
                `sandbox_mechanism()`.
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .errors import SetupError
     from .factory import fork_session, locate_session, open_session, resume_session, startup_warnings, submit_user_text
     from .home import agent_home
+    from .redact import Redactor
     from .rollout import SessionSummary, initial_messages, latest_session, list_sessions, load_rollout
     from .session import Session
 
@@ -58,12 +60,13 @@ _HOMES = {
     "factory": ["fork_session", "locate_session", "open_session", "resume_session", "startup_warnings",
                 "submit_user_text"],
     "home": ["agent_home"],
+    "redact": ["Redactor"],
     "rollout": ["SessionSummary", "initial_messages", "latest_session", "list_sessions", "load_rollout"],
     "session": ["Session"],
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted([*_MODULE_OF, "add_kernel_tools", "fork_recording", "last_turn_diff", "sandbox_mechanism"])
+__all__ = sorted([*_MODULE_OF, "add_kernel_tools", "fork_recording", "finished_turn_diff", "sandbox_mechanism", "turn_diff"])
 
 
 def __getattr__(name: str) -> Any:
@@ -97,9 +100,17 @@ def sandbox_mechanism() -> str:
     return probe_mechanism().mechanism
 
 
-def last_turn_diff(session: Session) -> str:
-    """The unified diff of the files the last turn changed (empty when none)."""
-    return session.last_turn_diff()
+async def turn_diff(session: Session, n: int = 1) -> str | None:
+    """The unified diff of what the n-th latest turn changed in the workspace (1: the
+    latest), whatever tool changed it, with notes on files not snapshotted; "" when it
+    changed no file, None when the session has no such turn. Call on the session's loop."""
+    return await session.turn_diff(n)
+
+
+def finished_turn_diff(session: Session, n: int = 1) -> tuple[bool, str | None]:
+    """`turn_diff` without waiting, for a turn that has ended: (True, diff or None);
+    (False, None) while its snapshots are still being taken (then await `turn_diff`)."""
+    return session.finished_turn_diff(n)
 
 
 def fork_recording(config: Config, path: Path, nth_user_message: int | None, *, source: str = "cli") -> tuple[str, Path, int]:

@@ -34,7 +34,8 @@ from agent.protocol import ops
 from agent.protocol.items import ResponseItem
 from agent.protocol.policy import DangerFullAccess, ReviewDecision
 from agent.tools import ToolRegistry, default_tools
-from agent.tools.turn_diff import RestoreResult, TurnDiffTracker
+from agent.tools.turn_diff import TurnDiffTracker
+from agent.tools.undo_journal import TurnJournal
 
 from .accounting import TokenAccounting
 from .compact import run_compact_task
@@ -50,6 +51,7 @@ from .rollout.sink import NullSink, RolloutSink
 from .task_context import ActiveTask, TaskKind, TurnContext
 from .tool_context import ToolRunner, exec_settings_from
 from .turn import interrupted_items, run_task
+from .undo_stack import UndoStack, open_notebook
 from .user_input import user_message
 
 if TYPE_CHECKING:
@@ -93,7 +95,8 @@ class Session:
         if not self.resumed:
             self.rollout.items(context.history.items)
         self._assemble(context, secrets or [], sandbox_mechanism or "none")
-        self._last_diff: TurnDiffTracker | None = None
+        self.undo_stack = UndoStack(config.home / "snapshots" / "objects",
+                                    hidden=(*self.tool_runner.hidden_paths, *open_notebook(Path(config.cwd))))
         self._ids = itertools.count(1)
         self._deferred: list[tuple[str, ops.Op]] = []
         self._active: ActiveTask | None = None
@@ -115,6 +118,7 @@ class Session:
             self.tools, self.fanout, self.conversation.queue, exec_settings=exec_settings_from(config),
             sandbox_mechanism=sandbox_mechanism,
             hidden_paths=protected_read_paths(config.home, extra=config.sandbox_hidden_paths),
+            session_id=self.conversation_id, provider=config.model_provider_id,
         )
 
     # --- public API ----------------------------------------------------------------------
@@ -149,10 +153,15 @@ class Session:
         """Send an event to every subscriber (secrets redacted) and the rollout."""
         await self.fanout.emit(turn_id, msg)
 
-    def last_turn_diff(self) -> str:
-        """The unified diff of the files the last task changed ("" when none)."""
-        tracker = self._last_diff
-        return tracker.unified_diff() if tracker is not None else ""
+    async def turn_diff(self, n: int = 1) -> str | None:
+        """The n-th latest turn's diff of the workspace (1: the latest; "" when it changed
+        no file; None when there is no such turn), with notes on skipped files."""
+        return await self.undo_stack.diff(n)
+
+    def finished_turn_diff(self, n: int = 1) -> tuple[bool, str | None]:
+        """`turn_diff(n)` at once when that turn has ended and been snapshotted:
+        (True, diff or None); (False, None) when it would have to wait."""
+        return self.undo_stack.finished_diff(n)
 
     async def interrupt(self, reason: str = "interrupted") -> None:
         """Abort the running task (if any) and wait until it has stopped."""
@@ -164,17 +173,14 @@ class Session:
         await self._abort(active, reason)
 
     async def undo(self, sub_id: str = "undo") -> None:
-        """Restore the files the last task changed (refused while a task runs)."""
-        await self.emit(sub_id, ev.UndoStarted(message="Restoring the files the last turn changed"))
+        """Undo the latest turn that changed something (files, variables, cells); refused
+        while a task runs (core/undo_stack.py)."""
+        await self.emit(sub_id, ev.UndoStarted(message="Undoing the latest turn that changed something"))
         if self._active is not None:
             await self.emit(sub_id, ev.UndoCompleted(success=False, message="A turn is running; stop it first."))
             return
-        tracker, self._last_diff = self._last_diff, None
-        if tracker is None or not tracker.paths:
-            await self.emit(sub_id, ev.UndoCompleted(success=False, message="Nothing to undo."))
-            return
-        result = await asyncio.to_thread(tracker.restore)
-        await self.emit(sub_id, ev.UndoCompleted(success=not result.refused, message=undo_message(tracker, result)))
+        success, message = await self.undo_stack.undo()
+        await self.emit(sub_id, ev.UndoCompleted(success=success, message=message))
 
     async def shutdown(self) -> None:
         if self._closed:
@@ -221,7 +227,9 @@ class Session:
             return
         schema = op.final_output_json_schema if isinstance(op, ops.UserTurn) else None
         ctx = replace(self._defaults, turn_id=sub_id, output_schema=schema)
-        ctx.diff = self._last_diff = TurnDiffTracker(ctx.cwd)
+        ctx.diff = TurnDiffTracker(ctx.cwd)
+        ctx.journal = TurnJournal(sub_id)
+        ctx.workspace = self.undo_stack.begin(sub_id, ctx.cwd, ctx.journal)
         self._start(ctx, "regular", lambda active: run_task(self, active, [message]))
 
     def _on_compact(self, sub_id: str) -> None:
@@ -262,6 +270,8 @@ class Session:
         finally:
             if self._active is active:
                 self._active = None
+            if active.ctx.workspace is not None:
+                active.ctx.workspace.finish()  # the after-snapshot, once the tools have stopped
         deferred, self._deferred = self._deferred, []
         for sub_id, op in deferred:
             self._handle(sub_id, op)
@@ -328,12 +338,3 @@ def apply_overrides(ctx: TurnContext, op: ops.TurnOverrides) -> TurnContext:
     if op.sandbox_policy is not None:
         changes["sandbox_policy"] = op.sandbox_policy
     return replace(ctx, **changes)
-
-
-def undo_message(tracker: TurnDiffTracker, result: RestoreResult) -> str:
-    names = ", ".join(tracker._display(p) for p in result.restored) or "no file needed restoring"
-    message = f"Restored: {names}"
-    if result.refused:
-        refused = "; ".join(f"{tracker._display(p)} ({why})" for p, why in result.refused)
-        message += f". Not restored, unsafe to write: {refused}"
-    return message

@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agent.protocol.policy import AskForApproval, SandboxPolicy
 from agent.tools.turn_diff import TurnDiffTracker
 from agent.tools.undo_journal import TurnJournal
 
 from .sample_state import SampleState
+
+if TYPE_CHECKING:
+    from .undo_stack import TurnChanges
 
 TaskKind = Literal["regular", "compact"]
 
@@ -33,6 +36,8 @@ class TurnContext:
     diff: TurnDiffTracker | None = field(default=None, repr=False)
     journal: TurnJournal | None = field(default=None, repr=False)
     """What the task's tools changed outside the files (undo_journal.py)."""
+    workspace: TurnChanges | None = field(default=None, repr=False)
+    """The turn's entry on the undo stack (undo_stack.py): tools wait for its before-snapshot."""
 
 
 @dataclass

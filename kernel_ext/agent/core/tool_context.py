@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 class ToolRunner:
     def __init__(self, tools: ToolRegistry, events: EventFanout, queue_input: Callable[[ResponseItem], None], *,
-                 exec_settings: ExecSettings, sandbox_mechanism: str, hidden_paths: tuple[Path, ...]):
+                 exec_settings: ExecSettings, sandbox_mechanism: str, hidden_paths: tuple[Path, ...],
+                 session_id: str = "", provider: str = ""):
         self.tools = tools
         self.events = events
         self.queue_input = queue_input
@@ -47,12 +48,15 @@ class ToolRunner:
         self.exec_settings = exec_settings
         self.sandbox_mechanism = sandbox_mechanism
         self.hidden_paths = hidden_paths
+        self.session_id, self.provider = session_id, provider
         self._lock = ReadWriteLock()
 
     def is_shell_like(self, name: str) -> bool:
         return bool(getattr(self.tools.get(name), "shell_like", False))
 
     async def run(self, ctx: TurnContext, call: ToolCall) -> ToolResult:
+        if ctx.workspace is not None:
+            await ctx.workspace.before_ready()  # no tool may change the files before the turn's snapshot
         lock = self._lock.read() if self.tools.supports_parallel(call.name) else self._lock.write()
         async with lock:
             return await self._reported(ctx, call)
@@ -84,6 +88,7 @@ class SessionToolContext:
     def __init__(self, runner: ToolRunner, ctx: TurnContext):
         self._runner = runner
         self.turn_id = ctx.turn_id
+        self.session_id, self.model, self.provider = runner.session_id, ctx.model, runner.provider
         self.cwd = ctx.cwd
         self.approval_policy = ctx.approval_policy
         self.sandbox_policy = ctx.sandbox_policy

@@ -149,6 +149,7 @@ async def run_task(host: TurnHost, task: ActiveTask, user_items: list[ResponseIt
     except ToolFatal as err:
         await host.fanout.error(ctx.turn_id, err.message, "other", None)
     host.conversation.flush()
+    await emit_workspace_diff(host, ctx)
     await host.fanout.emit(ctx.turn_id, ev.TaskComplete(last_agent_message=last_message))
 
 
@@ -247,6 +248,17 @@ async def emit_turn_diff(host: TurnHost, ctx: TurnContext) -> None:
         diff = await asyncio.to_thread(ctx.diff.unified_diff)
         if diff:
             await host.fanout.emit(ctx.turn_id, ev.TurnDiff(unified_diff=diff))
+
+
+async def emit_workspace_diff(host: TurnHost, ctx: TurnContext) -> None:
+    """At the turn's end: everything it changed in the workspace, whatever tool changed it
+    (before vs after snapshot; replaces apply_patch's live diffs in front ends)."""
+    if ctx.workspace is None or not ctx.workspace.tools_ran:
+        return  # no tool ran: nothing to show, and no need to wait for the snapshots
+    ctx.workspace.finish()
+    diff = await ctx.workspace.diff()
+    if diff:
+        await host.fanout.emit(ctx.turn_id, ev.TurnDiff(unified_diff=diff))
 
 
 async def _on_item_done(host: TurnHost, ctx: TurnContext, state: SampleState, item: ResponseItem) -> None:

@@ -70,6 +70,11 @@ class ToolContext(Protocol):
     """What a running tool may use. Implemented by the session for each turn."""
 
     turn_id: str
+    session_id: str
+    """The session (conversation) id, for provenance."""
+    model: str
+    """The turn's model and its provider id, for provenance."""
+    provider: str
     cwd: Path
     approval_policy: AskForApproval
     sandbox_policy: SandboxPolicy

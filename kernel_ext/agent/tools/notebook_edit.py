@@ -12,6 +12,11 @@ says whether one is). No panel, a panel that does not answer in time, or a stopp
 each give the model a clear message. Key-shaped
 strings and secret-named values in a run's outputs are masked (secret_mask.py), with a
 `[masked: …]` note.
+
+Every request carries `provenance` (session, turn, model, provider from the ToolContext):
+the front end stores it in the inserted or replaced cell's `metadata["kernel-agent"]`.
+The answer to an applied insert / replace / delete names the cell and what it was, and
+the edit is recorded in the turn's journal (notebook_undo.py) for `%agent undo`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any, Protocol
 
 from .base import ToolCall, ToolContext, ToolResult, function_spec
 from .errors import RespondToModel
+from .notebook_undo import undo_entry
 from .secret_mask import SecretMasker
 
 ACTIONS = ("insert", "replace", "delete", "run")
@@ -53,7 +59,8 @@ class NotebookFrontend(Protocol):
 
     async def request_edit(self, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send a `notebook_edit_request` (fields of protocol.panel.NotebookEditRequest without
-        `type`/`request_id`); return the `{"status", "message"}` answer. Raises TimeoutError."""
+        `type`/`request_id`); return the answer (fields of NotebookEditResult without them:
+        `status`, `message`, `cell_id`, `index`, `previous`, `source`). Raises TimeoutError."""
 
 
 class NotebookEditTool:
@@ -76,7 +83,7 @@ class NotebookEditTool:
         return function_spec(self.name, DESCRIPTION, props, ["action"])
 
     async def handle(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
-        request = parse_request(call)
+        request = {**parse_request(call), "provenance": provenance(ctx)}
         frontend = self.frontend
         if not frontend.connected:
             raise RespondToModel(NO_FRONTEND)
@@ -89,6 +96,9 @@ class NotebookEditTool:
             ) from None
         status, message = answer.get("status"), str(answer.get("message") or "")
         if status == "applied":
+            entry = undo_entry(frontend, request, answer)
+            if entry is not None:
+                ctx.journal.add(entry)
             if request["run"]:
                 scope = SecretMasker().scope("the cell's output")
                 message = scope.finish(scope.mask(message))
@@ -98,8 +108,14 @@ class NotebookEditTool:
         return ToolResult(f"notebook_edit failed: {message or 'unknown error'}", success=False)
 
 
+def provenance(ctx: ToolContext) -> dict[str, str]:
+    """Who makes the edit, for the cell's `metadata["kernel-agent"]` (no secrets)."""
+    return {"session_id": ctx.session_id, "turn_id": ctx.turn_id, "model": ctx.model, "provider": ctx.provider}
+
+
 def parse_request(call: ToolCall) -> dict[str, Any]:
-    """The validated request fields; bad arguments go back to the model."""
+    """The validated request fields, and only those (an `undo` or `provenance` among the
+    model's arguments is ignored); bad arguments go back to the model."""
     args = call.json_arguments()
     action = args.get("action")
     if action not in ACTIONS:

@@ -14,6 +14,10 @@ with `[masked: … in stdout]`, which the transcript also gets as a last output 
 the result. While runs are active sys.stdout/sys.stderr are wrappers sending the writes of
 worker threads to their run's `Capture` (polled every 100 ms), all else to the original
 stream. A timeout or a cancelled task injects `KeyboardInterrupt` into the worker.
+
+Around each run the turn's `VariablesUndo` (variables_undo.py, in `ctx.journal`) records
+the variables the code added, rebound, deleted or may have changed in place, so
+`%agent undo` can put them back.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from .kernel_access import (
 )
 from .secret_mask import MaskScope, SecretMasker
 from .truncate import TruncationPolicy, truncate_text
+from .variables_undo import variables_undo
 
 REJECTED = "run_python rejected by user"
 APPROVAL_REASON = "Runs in the kernel's own namespace, outside the sandbox."
@@ -97,7 +102,12 @@ class RunPythonTool:
             chunk = base64.b64encode(text.encode("utf-8", "replace")).decode()
             await ctx.emit(ev.ExecCommandOutputDelta(call_id=call.call_id, stream=stream, chunk=chunk))  # type: ignore[arg-type]
 
-        outcome = await self.runner.run(code, on_output, timeout_s)
+        undo = variables_undo(ctx.journal, self.access)
+        undo.before_run(code)
+        try:
+            outcome = await self.runner.run(code, on_output, timeout_s)
+        finally:
+            undo.after_run()
         scope = self.masker.scope(namespace=self.access.user_namespace())
         text = model_text(outcome, ctx.exec_settings.output_byte_budget, timeout_s, scope)
         if scope.note():

@@ -49,6 +49,11 @@ class TurnJournal:
     def add(self, entry: Revertible) -> None:
         self.entries.append(entry)
 
+    def release(self, kind: str, why: str) -> None:
+        """Drop the entries of `kind` (and what they hold: old objects, copies); undoing the
+        turn then reports them as not restored, with `why`."""
+        self.entries = [Released(kind, why) if e.kind == kind else e for e in self.entries]
+
     async def conflicts(self) -> list[str]:
         found: list[str] = []
         for entry in self.entries:
@@ -60,3 +65,17 @@ class TurnJournal:
         for entry in reversed(self.entries):
             report.extend(await entry.revert())
         return report
+
+
+@dataclass
+class Released:
+    """What is left of an entry the session no longer keeps (see `TurnJournal.release`)."""
+
+    kind: str
+    why: str
+
+    async def conflicts(self) -> list[str]:
+        return []
+
+    async def revert(self) -> RevertReport:
+        return RevertReport(not_restored=[(self.kind, self.why)])

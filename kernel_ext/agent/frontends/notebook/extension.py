@@ -32,6 +32,21 @@ def wait_transformer(lines: list[str]) -> list[str]:
     return [f"await {call}\n"]
 
 
+_AWAITED_LINE = re.compile(r"^%agent[ \t]+(?:diff|undo)(?:[ \t]|$)")
+
+
+def awaited_line_transformer(lines: list[str]) -> list[str]:
+    """`%agent undo` / `%agent diff` lines (at the start of a line, not in a cell magic's
+    body) become `await <the magics>.run_line_async(rest)`: the cell runs until their work
+    is done, so their message lands in it (a front end drops outputs that arrive after
+    their cell has finished); the kernel keeps handling clicks and comms meanwhile."""
+    if not lines or lines[0].startswith("%%") or not any(_AWAITED_LINE.match(line) for line in lines):
+        return lines
+    registry = "get_ipython().magics_manager.registry['AgentMagics']"
+    return [f"await {registry}.run_line_async({line[len('%agent'):].strip()!r})\n" if _AWAITED_LINE.match(line) else line
+            for line in lines]
+
+
 EXTENSION = "agent"
 
 
@@ -71,6 +86,7 @@ def load(ip: Any) -> None:
     ip.register_magics(magics)
     if magics.agent.loop.in_kernel:  # elsewhere `%%agent` runs in the foreground anyway, --wait or not
         ip.input_transformers_cleanup.append(wait_transformer)
+        ip.input_transformers_cleanup.append(awaited_line_transformer)
     from .panel_bridge import attach_panel  # the JupyterLab side panel's comm targets
 
     magics.panel_bridge = attach_panel(ip, magics.agent)
@@ -79,8 +95,9 @@ def load(ip: Any) -> None:
 def unload(ip: Any) -> None:
     _restore_load(ip)
     magics = ip.magics_manager.registry.pop("AgentMagics", None)
-    if wait_transformer in ip.input_transformers_cleanup:
-        ip.input_transformers_cleanup.remove(wait_transformer)
+    for transformer in (wait_transformer, awaited_line_transformer):
+        if transformer in ip.input_transformers_cleanup:
+            ip.input_transformers_cleanup.remove(transformer)
     for kind in ("line", "cell"):
         ip.magics_manager.magics[kind].pop("agent", None)
     if magics is None:

@@ -2,7 +2,7 @@
 
 In a kernel that is the kernel's own event loop, which is running whenever a magic or a
 panel command is handled: `call(fn)` just calls `fn`, `run(coro)` schedules it as a task
-and the kernel stays usable. Elsewhere (terminal IPython, plain Python) nothing runs
+and the kernel stays usable (the task is returned, for a caller that awaits it). Elsewhere (terminal IPython, plain Python) nothing runs
 between cells, so sessions live on a private loop made on first use: `call` and `run` run
 to completion there, including the tasks they `spawn` (a shutdown started in passing
 finishes before the magic returns). At interpreter exit `on_exit()` (the controller's
@@ -35,11 +35,10 @@ class SessionLoop:
 
         return self._complete(on_loop())
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T | None:
-        """In a kernel: `coro` as a background task (returns None). Elsewhere: its result."""
+    def run(self, coro: Coroutine[Any, Any, T]) -> T | asyncio.Task[T]:
+        """In a kernel: `coro` as a background task (returned). Elsewhere: its result."""
         if self.in_kernel:
-            self.spawn(coro)
-            return None
+            return self.spawn(coro)
         return self._complete(coro)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
