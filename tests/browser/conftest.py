@@ -5,6 +5,8 @@
   with isolated JUPYTER_*/JUPYTERLAB_*/IPYTHONDIR dirs, the news toast off, and
   KERNEL_AGENT_HOME holding a config for `scripted` with a fake key (kernels inherit the
   server's environment). Its log goes to test-artifacts/browser/jupyter-server.log.
+- `notebook7` (session): the same for Notebook 7 (`jupyter notebook`, package `notebook`);
+  its log goes to test-artifacts/browser/notebook7-server.log. Both are made by `_serve`.
 - `browser` (session): /usr/bin/chromium launched by Playwright (never `playwright install`).
 - `page` (function): a fresh browser context; console errors are saved beside the screenshots.
 
@@ -47,20 +49,34 @@ def _unavailable(reason: str) -> None:
 
 @dataclass
 class Lab:
+    """A running Jupyter server: JupyterLab (`app == "lab"`) or Notebook 7 (`app == "notebook"`)."""
+
     url: str
     root: Path
     agent_home: Path
     scripted: ScriptedServer
+    app: str = "lab"
 
     def notebook(self, name: str, cells: list[str]) -> str:
-        """Write a notebook of code cells into the server root; returns its /lab URL (with ?reset)."""
+        """Write a notebook of code cells into the server root; returns the URL that opens it
+        (JupyterLab: /lab/tree/NAME?reset; Notebook 7: /notebooks/NAME)."""
         import nbformat
 
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
         nbformat.write(nb, self.root / name)
-        return f"{self.url}/lab/tree/{name}?reset"
+        return self.open_url(name)
+
+    def open_url(self, name: str) -> str:
+        """The URL that opens the notebook `name` (already in the server root)."""
+        return f"{self.url}/lab/tree/{name}?reset" if self.app == "lab" else f"{self.url}/notebooks/{name}"
+
+    def get_json(self, path: str) -> object:
+        """GET from the server's REST API (no token needed); the decoded JSON body. (POSTs
+        need the page's XSRF cookie: send them from the page, see test_static_browser.)"""
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as response:
+            return json.loads(response.read())
 
 
 @pytest.fixture(scope="session")
@@ -79,19 +95,18 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"the jupyter server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/api/status", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise TimeoutError(f"jupyter lab did not answer /api/status in {timeout}s:\n{log.read_text()[-3000:]}")
+    raise TimeoutError(f"the jupyter server did not answer /api/status in {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory, scripted: ScriptedServer) -> Iterator[Lab]:
-    base = tmp_path_factory.mktemp("lab")
+def _serve(base: Path, scripted: ScriptedServer, app: str, log_name: str) -> Iterator[Lab]:
+    """Run `jupyter lab` (`app == "lab"`) or Notebook 7 (`app == "notebook"`) isolated under `base`."""
     jhome, root, agent_home = base / "jupyter", base / "notebooks", base / "agent-home"
     for d in (jhome, root, agent_home):
         d.mkdir()
@@ -115,19 +130,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory, scripted: ScriptedServer) -> I
     env.pop("OPENAI_API_KEY", None)
     port = _free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / "jupyter-server.log"
+    log = ARTIFACTS / log_name
+    app_args = (["-m", "jupyterlab", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                if app == "lab" else ["-m", "notebook"])
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+            [sys.executable, *app_args, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
              "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
-             f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+             f"--ServerApp.root_dir={root}"],
             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, log)
-        yield Lab(url=url, root=root, agent_home=agent_home, scripted=scripted)
+        yield Lab(url=url, root=root, agent_home=agent_home, scripted=scripted, app=app)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -138,6 +154,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory, scripted: ScriptedServer) -> I
             except ProcessLookupError:
                 pass
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory, scripted: ScriptedServer) -> Iterator[Lab]:
+    yield from _serve(tmp_path_factory.mktemp("lab"), scripted, "lab", "jupyter-server.log")
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory: pytest.TempPathFactory, scripted: ScriptedServer) -> Iterator[Lab]:
+    try:
+        import notebook  # noqa: F401 - Notebook 7 is the `notebook` package
+    except ImportError:
+        _unavailable("Notebook 7 is not installed (pip install -e '.[test]')")
+    yield from _serve(tmp_path_factory.mktemp("nb7"), scripted, "notebook", "notebook7-server.log")
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +190,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture(autouse=True)
 def _fresh_script(request: pytest.FixtureRequest) -> Iterator[None]:
     """Replies a failed test left queued on the shared server must not answer the next test."""
-    if "lab" in request.fixturenames:
+    if "lab" in request.fixturenames or "notebook7" in request.fixturenames:
         request.getfixturevalue("scripted").clear()
     yield
 

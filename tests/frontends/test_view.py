@@ -205,30 +205,38 @@ def shell():
     InteractiveShell.clear_instance()
 
 
-async def test_close_turn_publishes_the_final_markdown_into_the_displayed_output(shell):
+async def test_close_turn_replaces_the_widget_with_a_static_rendering_and_closes_it(shell):
     view, _ = make_view()
     view.show()
-    for msg in [configured(), ev.TaskStarted(), ev.UserMessage(message="run it"), ev.AgentMessageDelta(delta="All done.")]:
+    for msg in [configured(), ev.TaskStarted(), ev.UserMessage(message="run it"), ev.AgentMessageDelta(delta="All **done**.")]:
         view.feed(event(msg))
     view.feed(event(ev.TaskComplete()))
+    assert view.comm is not None
     view.close_turn()
     first, final = shell
+    assert WIDGET_MIME in first["data"]
     display_id = first["transient"]["display_id"]
     assert final["transient"]["display_id"] == display_id and final["update"] is True
-    assert set(final["data"]) == {WIDGET_MIME, "text/markdown", "text/plain"}
-    assert "All done." in final["data"]["text/markdown"] and "*Done · " in final["data"]["text/markdown"]
+    assert set(final["data"]) == {"text/html", "text/markdown", "text/plain"}
+    assert "All **done**." in final["data"]["text/markdown"] and "*Done · " in final["data"]["text/markdown"]
+    assert "All <strong>done</strong>." in final["data"]["text/html"] and ">Done<" in final["data"]["text/html"]
     assert "All done." not in first["data"]["text/markdown"]
+    assert view.comm is None  # closed: the saved notebook needs no widget state
 
 
-async def test_close_turn_static_leaves_only_markdown_and_closes_the_widget(shell):
+async def test_close_turn_of_an_unfinished_turn_shows_it_aborted_and_a_closed_view_ignores_later_events(shell):
     view, _ = make_view()
     view.show()
     view.feed(event(ev.AgentMessage(message="Bye.")))
-    view.close_turn(static=True)
+    view.close_turn()
     final = shell[-1]
-    assert set(final["data"]) == {"text/markdown", "text/plain"} and "Bye." in final["data"]["text/markdown"]
+    assert set(final["data"]) == {"text/html", "text/markdown", "text/plain"} and "Bye." in final["data"]["text/markdown"]
     assert "*Aborted (closed)" in final["data"]["text/markdown"]  # no task_complete arrived
+    assert "Aborted (closed)" in final["data"]["text/html"]
     assert view.comm is None
+    view.transcript.note("info", "after the end")  # the shared transcript may still change: no send on a closed comm
+    view.close_turn()
+    assert shell[-1]["data"]["text/html"].count("after the end") == 1 and len(shell) == 3
 
 
 def test_without_a_running_loop_close_turn_still_publishes_everything():
@@ -236,7 +244,8 @@ def test_without_a_running_loop_close_turn_still_publishes_everything():
     for _ in range(10):
         view.feed(event(ev.AgentMessageDelta(delta="z")))
     view.close_turn()
-    assert view.state["blocks"][0]["text"] == "z" * 10 and rec.syncs >= 1
+    assert rec.front.state()["blocks"][0]["text"] == "z" * 10 and rec.syncs >= 1
+    assert "z" * 10 in view.static_bundle()["text/plain"]
 
 
 def test_the_transcript_module_stays_pure():

@@ -43,6 +43,7 @@ class Widget:
     state: dict[str, Any] = field(default_factory=dict)
     updates: int = 0
     patches: Applier = field(default_factory=Applier)
+    closed: bool = False
 
     @property
     def model_name(self) -> str | None:
@@ -195,8 +196,10 @@ class Kernel:
             custom = data.get("content") if data.get("method") == "custom" else None
             if widget is not None and isinstance(custom, dict) and custom.get("type") == "transcript":
                 widget.patches.apply(custom)
-        elif kind == "comm_close":
-            self.widgets.pop(content["comm_id"], None)
+        elif kind == "comm_close":  # a finished turn's view is closed; keep what it showed
+            widget = self.widgets.get(content["comm_id"])
+            if widget is not None:
+                widget.closed = True
 
     def _on_shell(self, msg: dict[str, Any]) -> None:
         parent = msg.get("parent_header", {}).get("msg_id")

@@ -20,6 +20,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.notebooks.agent_home import scripted_home
 from tests.scripted_server import (
     Reply,
     ScriptedServer,
@@ -88,18 +89,7 @@ def server():
 @pytest.fixture
 def env(tmp_path: Path, server: RoutedServer, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An agent home pointing at the server, in the environment the kernel inherits."""
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "config.toml").write_text(
-        'model = "gpt-4.1"\nmodel_provider = "scripted"\napproval_policy = "never"\n\n'
-        f'[model_providers.scripted]\nname = "Scripted"\nbase_url = "{server.url}"\nwire_api = "responses"\n'
-        'env_key = "SCRIPTED_API_KEY"\nrequest_max_retries = 0\nstream_max_retries = 0\n'
-    )
-    monkeypatch.setenv("KERNEL_AGENT_HOME", str(home))
-    monkeypatch.setenv("SCRIPTED_API_KEY", KEY)
-    for name in ("OPENAI_API_KEY", "JPY_SESSION_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    return home
+    return scripted_home(tmp_path / "home", server.url, KEY, monkeypatch)
 
 
 def execute(name: str, work: Path, headless: dict[str, str] | None = None) -> nbformat.NotebookNode:
@@ -168,7 +158,8 @@ def test_quickstart_runs_headlessly(tmp_path, server, env):
     assert cell_text(by_source(nb, "%run hello.py")) == "Hello from kernel-agent!\n"
     assert '+print("Hello from kernel-agent!")' in cell_text(by_source(nb, "%agent diff"))
     assert "Resumed session" in cell_text(by_source(nb, "%agent resume"))
-    assert "Restored: hello.py" in cell_text(by_source(nb, "%agent resume")) and not (work / "hello.py").exists()
+    undone = cell_text(by_source(nb, "%agent undo"))  # awaited in its own cell, not in a later one
+    assert "Undone." in undone and "hello.py" in undone and not (work / "hello.py").exists()
     assert "List the files" in cell_text(by_source(nb, "%agent sessions"))
     summary = cell_text(by_source(nb, "%%agent --wait\nSum up"))
     assert "We listed the folder, added hello.py and undid it." in summary

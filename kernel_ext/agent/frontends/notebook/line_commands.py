@@ -8,6 +8,7 @@ getpass and only ever shows it masked.
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,7 +27,24 @@ def show(agent: NotebookAgent, markdown: str) -> None:
     _show(agent.loop.in_kernel, markdown)
 
 
+async def run_line_command_async(agent: NotebookAgent, line: str) -> Any:
+    """`run_line_command`, awaiting what the command started in the background (in a
+    kernel, `%agent diff|undo` lines are rewritten into this by extension.py)."""
+    result = _run(agent, line)
+    if isinstance(result, asyncio.Task):
+        await result
+        return None
+    return result
+
+
 def run_line_command(agent: NotebookAgent, line: str) -> Any:
+    """Run `%agent LINE`; work a command started in the background (in a kernel) goes on
+    after this returns."""
+    result = _run(agent, line)
+    return None if isinstance(result, asyncio.Task) else result
+
+
+def _run(agent: NotebookAgent, line: str) -> Any:
     words = shlex.split(line)
     if not words:
         return show(agent, f"```\n{LINE_USAGE}```")
@@ -63,6 +81,9 @@ def cmd_status(agent: NotebookAgent, args: list[str]) -> None:
         ("session", configured.session_id if configured else "none yet (the next %%agent starts one)"),
         ("context left", _context_left(agent.last_info)),
     ]
+    if agent.queue:
+        rows.append(("queued", f"{len(agent.queue)} prompt(s), each its own turn after the running one: "
+                               + ", ".join(item.origin for item in agent.queue)))
     if configured is not None and configured.sandbox_warning:
         rows.append(("warning", configured.sandbox_warning))
     if configured is not None and configured.sandbox_mechanism not in (None, "none"):
@@ -168,10 +189,33 @@ def cmd_sandbox(agent: NotebookAgent, args: list[str]) -> None:
 
 
 def cmd_diff(agent: NotebookAgent, args: list[str]) -> None:
-    from agent.core.api import last_turn_diff
+    """`%agent diff [N]`: what the N-th latest turn changed in the workspace (1: the latest)."""
+    from IPython.core.error import UsageError
 
-    diff = last_turn_diff(agent.session) if agent.session is not None else ""
-    show(agent, f"```diff\n{diff}```" if diff else "The last turn changed no files.")
+    if len(args) > 1 or (args and not (args[0].isdigit() and int(args[0]) >= 1)):
+        raise UsageError("usage: %agent diff [N]  (N = 1 for the latest turn, 2 for the one before, ...)")
+    n = int(args[0]) if args else 1
+    session = agent.session
+    if session is None:
+        return show(agent, "No turn yet in this session.")
+
+    def shown(text: str | None) -> None:
+        if text is None:
+            show(agent, f"This session has no turn {n} back (undone turns are gone)." if n > 1 else "No turn yet in this session.")
+        else:
+            which = "The last turn" if n == 1 else f"Turn {n} back"
+            show(agent, f"```diff\n{text}```" if text else f"{which} changed no files.")
+
+    from agent.core.api import finished_turn_diff, turn_diff
+
+    ready, text = finished_turn_diff(session, n)
+    if ready:  # the usual case: shown in this cell at once
+        return shown(text)
+
+    async def diff() -> None:  # a turn still running or being snapshotted
+        shown(await turn_diff(session, n))
+
+    return agent.loop.run(diff())
 
 
 def cmd_undo(agent: NotebookAgent, args: list[str]) -> None:
@@ -185,9 +229,9 @@ def cmd_undo(agent: NotebookAgent, args: list[str]) -> None:
         async for event in stream:
             if event.msg.type == "undo_completed":
                 stream.close()
-                show(agent, ("Undone. " if event.msg.success else "Not undone: ") + (event.msg.message or ""))
+                show(agent, ("Undone. " if event.msg.success else "") + (event.msg.message or "Not undone."))
 
-    agent.loop.run(undo())
+    return agent.loop.run(undo())
 
 
 def cmd_compact(agent: NotebookAgent, args: list[str]) -> None:
@@ -235,8 +279,19 @@ def cmd_config(agent: NotebookAgent, args: list[str]) -> None:
         show(agent, f"**warning:** {warning}")
 
 
+def cmd_log(agent: NotebookAgent, args: list[str]) -> None:
+    from .notebook_agent import _notebook
+    from .notebook_log import LogError, audit, find_notebook
+
+    try:
+        show(agent, audit(find_notebook(args[0] if args else None, _notebook())))
+    except LogError as err:
+        show(agent, str(err))
+
+
 COMMANDS: dict[str, Callable[[NotebookAgent, list[str]], Any]] = {
     "status": cmd_status, "new": cmd_new, "sessions": cmd_sessions, "resume": cmd_resume, "fork": cmd_fork,
     "model": cmd_model, "approvals": cmd_approvals, "sandbox": cmd_sandbox, "diff": cmd_diff, "undo": cmd_undo,
     "compact": cmd_compact, "stop": cmd_stop, "login": cmd_login, "logout": cmd_logout, "config": cmd_config,
+    "log": cmd_log,
 }

@@ -31,10 +31,12 @@ LINE_USAGE = """%agent SUBCOMMAND [ARGS]
                          else this folder's)
   fork [ID] [--at N]     a new conversation copying a session up to its N-th message
   model NAME             switch model          approvals POLICY   switch approval policy
-  sandbox MODE           switch sandbox mode   diff               what the last turn changed
-  undo                   restore the files the last turn changed
+  sandbox MODE           switch sandbox mode   diff [N]           what the last (N-th) turn changed
+  undo                   undo the latest turn that changed something (again: the one before)
   compact                summarise the conversation to free context
   stop                   stop the running turn
   login / logout         store or remove an API key (auth.json in the agent home, 0600)
   config                 where the configuration lives and what is in effect
+  log [PATH]             audit of the saved notebook: each agent turn's tools, approvals and
+                         files changed, and the cells the agent edited (default: this notebook)
 """

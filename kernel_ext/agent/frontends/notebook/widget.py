@@ -4,7 +4,7 @@
     view.show()                      # display with a display id (needed for the final update)
     async for event in session.events():
         view.feed(event)
-    view.close_turn()                # last patch, full `state`, the saved output gets the final Markdown
+    view.close_turn()                # last patch; the output becomes static HTML + Markdown; widget closed
 
 The wire (anywidget custom messages on the widget's comm, plus the synced trait `state`):
 - kernel -> front end: `TranscriptPatch` dicts (`{"type": "transcript", "reset", "seq",
@@ -14,9 +14,9 @@ The wire (anywidget custom messages on the widget's comm, plus the synced trait 
   The first patch, and the answer to every `sync`, is a reset holding the whole transcript.
   While text streams, patches carry only the new characters (`appends`).
 - kernel -> front end: the trait `state` (a full `Transcript.state()`) is synced at
-  construction and once more when the turn ends (`close_turn`), never while streaming; the
-  front end may treat a `state` change as a reset to it (it equals what the patches built).
-  Saved widget state and the Markdown fallback rely on that final state.
+  construction, never while streaming; the front end may treat a `state` change to a valid
+  state as a reset to it. When the turn ends it is emptied (`{}`, ignored by the front end)
+  just before the widget closes, so a client that stores widget state keeps nothing.
 - front end -> kernel: `{"type": "sync"}` (a view rendered, e.g. after a page reload: answer
   with a reset patch), `{"kind": "decision", "call_id", "decision"}` and `{"kind": "stop"}`.
 
@@ -31,10 +31,14 @@ Contract:
   disables its buttons, then `on_decision(call_id, decision)` runs); a stop runs `on_stop()`
   once per turn. Messages handled off the loop's thread (kernel subshells) are marshalled
   to the loop with `call_soon_threadsafe`; callbacks always run on the loop.
-- `_repr_mimebundle_` holds the widget view plus `text/markdown` and `text/plain`
-  renderings of the transcript, so a notebook saved without widget state still shows it.
-  `close_turn()` re-publishes the bundle through the display handle from `show()`, so the
-  saved output carries the *final* Markdown (or, with `static=True`, only the Markdown).
+- While the turn runs, `_repr_mimebundle_` holds the widget view plus `text/markdown` and
+  `text/plain` renderings of the transcript. `close_turn()` replaces the output shown by
+  `show()` (same display id) with `static_bundle()`: HTML (transcript/html.py) + Markdown +
+  plain text, no widget view, and closes the widget. A saved notebook thus shows every
+  finished turn in any front end (JupyterLab after a kernel restart, Notebook 7, nbconvert,
+  GitHub, VS Code) without widget state; the live widget exists only while its turn runs.
+- `provenance` (provenance.TurnProvenance) is fed the same events and decisions; the static
+  output carries its record as `metadata["kernel-agent"]`.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from agent.protocol.events import Event
 
 from ..transcript.patches import PatchCursor
 from ..transcript.reducer import URGENT, Transcript
+from .provenance import TurnProvenance
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -77,6 +82,8 @@ class AgentView(anywidget.AnyWidget):
         **kwargs: Any,
     ):
         self._transcript = transcript if transcript is not None else Transcript()
+        self.provenance = TurnProvenance()
+        """What the turn did, saved with the final output as `metadata["kernel-agent"]`."""
         super().__init__(state=self._transcript.state(), **kwargs)
         self._cursor = PatchCursor()
         self._on_decision = on_decision
@@ -100,11 +107,16 @@ class AgentView(anywidget.AnyWidget):
         if not self._on_loop_thread():
             self._loop.call_soon_threadsafe(self.feed, event)  # type: ignore[union-attr]
             return
+        self.provenance.apply(event)
         self._transcript.apply(event)
 
     def record_decision(self, call_id: str, decision: str) -> None:
         """Show a decision made elsewhere (e.g. the side panel); `on_decision` is not called."""
-        self._call_on_loop(self._transcript.record_decision, call_id, decision)
+        self._call_on_loop(self._record_decision_elsewhere, call_id, decision)
+
+    def _record_decision_elsewhere(self, call_id: str, decision: str) -> None:
+        if self._transcript.record_decision(call_id, decision):
+            self.provenance.record_decision(call_id, decision)
 
     def flush(self) -> None:
         """Send the front end what changed since the last patch (nothing if nothing did)."""
@@ -116,22 +128,30 @@ class AgentView(anywidget.AnyWidget):
         if patch is not None:
             self.send(patch)
 
-    def close_turn(self, *, static: bool = False) -> None:
-        """The turn is over: finish the transcript, send the last patch and the full `state`,
-        and update the displayed output so the saved notebook holds the final Markdown. With
-        `static=True` the output becomes Markdown only and the widget is closed (nothing
-        left that needs widget state)."""
+    def close_turn(self) -> None:
+        """The turn is over: finish the transcript, send the last patch, then make the displayed output static for good: the same display id gets a bundle of
+        HTML, Markdown and plain text (no widget view; see `static_bundle`) and the widget is
+        closed, so the saved notebook needs no widget state or kernel to show the turn. A
+        second call publishes the bundle again."""
         self._transcript.close()
-        self.flush()
-        self.state = self._transcript.state()
-        if self._handle is None:
-            return
-        if static:
-            text = self._transcript.to_markdown()
-            self._handle.update({"text/markdown": text, "text/plain": text}, raw=True)
+        self._transcript.unwatch(self._changed)
+        if self.comm is not None:
+            self.flush()
+        if self._handle is not None:
+            self._handle.update(self.static_bundle(), metadata={"kernel-agent": self.provenance.metadata()}, raw=True)
+        if self.comm is not None:
+            self.state = {}  # what a client that stores widget state (nbclient) keeps: nothing
             self.close()
-        else:
-            self._handle.update(self)
+
+    def static_bundle(self) -> dict[str, str]:
+        """The transcript as it is now: `text/html` (self-contained, inline styles),
+        `text/markdown` and `text/plain` (the same Markdown)."""
+        from ..transcript.html import render_html
+        from ..transcript.markdown import render_markdown
+
+        state = self._transcript.state()
+        text = render_markdown(state)
+        return {"text/html": render_html(state), "text/markdown": text, "text/plain": text}
 
     def show(self) -> Any:
         """Display the view with a display id and keep the handle (used by `close_turn`)."""
@@ -187,6 +207,7 @@ class AgentView(anywidget.AnyWidget):
         if kind == "decision":
             call_id, decision = content.get("call_id"), content.get("decision")
             if isinstance(call_id, str) and isinstance(decision, str) and self._transcript.record_decision(call_id, decision):
+                self.provenance.record_decision(call_id, decision)
                 self._run_callback(self._on_decision, call_id, decision)
         elif kind == "stop" and self._transcript.request_stop():
             self._run_callback(self._on_stop)
