@@ -739,10 +739,25 @@ export interface PanelSetOptions {
  * shows it; sent at once, so a request nobody sees fails fast), then the outcome.
  */
 export interface NotebookEditResult {
+  cell_id?: string | null;
+  index?: number | null;
   message?: string;
+  previous?: NotebookCell | null;
   request_id: string;
+  source?: string | null;
   status: 'received' | 'applied' | 'rejected' | 'failed';
   type: 'notebook_edit_result';
+}
+/**
+ * A cell as it was before an edit (what undoing the edit puts back).
+ */
+export interface NotebookCell {
+  cell_type?: 'code' | 'markdown' | 'raw';
+  id?: string | null;
+  metadata?: {
+    [k: string]: unknown | undefined;
+  };
+  source?: string;
 }
 /**
  * The kernel's agent: which session, model, policies and sandbox.
@@ -756,6 +771,7 @@ export interface PanelStatus {
   notebook_edit: boolean;
   protocol_version?: number;
   provider: string;
+  queued?: number;
   running: boolean;
   sandbox: string;
   sandbox_mechanism: string | null;
@@ -960,7 +976,7 @@ export interface TranscriptStatus {
   sandbox_mechanism: string | null;
   session_id: string | null;
   started_at: number;
-  state: 'idle' | 'running' | 'waiting_for_approval' | 'done' | 'aborted' | 'error';
+  state: 'idle' | 'queued' | 'running' | 'waiting_for_approval' | 'done' | 'aborted' | 'error';
   stopping: boolean;
   tokens_used: number;
 }
@@ -983,14 +999,29 @@ export interface PanelNotice {
  * Accept / Reject first, then answers with `notebook_edit_result`.
  */
 export interface NotebookEditRequest {
-  action: 'insert' | 'replace' | 'delete' | 'run';
+  action: 'insert' | 'replace' | 'delete' | 'run' | 'read';
   cell_id?: string | null;
   cell_type?: 'code' | 'markdown' | 'raw';
+  expected_source?: string | null;
   index?: number | null;
+  metadata?: {
+    [k: string]: unknown | undefined;
+  } | null;
+  provenance?: NotebookEditProvenance | null;
   request_id: string;
   run?: boolean;
   source?: string | null;
   type: 'notebook_edit_request';
+  undo?: boolean;
+}
+/**
+ * Where an edit came from (no secrets, no model output).
+ */
+export interface NotebookEditProvenance {
+  model: string;
+  provider: string;
+  session_id: string;
+  turn_id: string;
 }
 /**
  * The request is void (the turn was stopped or it timed out): drop its Accept / Reject.

@@ -142,6 +142,9 @@ export class PanelView {
       parts.push(`model: ${now(turn?.model, st.model)}`, `approvals: ${now(turn?.approval_policy, st.approval_policy)}`);
       parts.push(`sandbox: ${now(turn?.sandbox, st.sandbox)}${st.sandbox_mechanism ? ` (${st.sandbox_mechanism})` : ''}`);
       parts.push(s.sessionId ? `session ${s.sessionId.slice(0, 8)}` : 'no session yet');
+      if (st.queued) {
+        parts.push(`${st.queued} queued`);
+      }
     }
     const label = st === null ? connectionLabel(s) : ready ? 'Connected' : connectionLabel(s);
     this._status.replaceChildren(

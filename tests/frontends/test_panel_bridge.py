@@ -51,7 +51,7 @@ def fake_agent(session: SimpleNamespace) -> SimpleNamespace:
     config = SimpleNamespace(model="gpt-5-codex", model_provider_id="openai", approval_policy="on-request",
                              sandbox_mode="workspace-write", cwd="/work/repo")
     agent = SimpleNamespace(session=session, listeners=[], views={}, last_view=None, config=lambda: config, decided=[],
-                            this_turn=lambda: {})
+                            this_turn=lambda: {}, queue=[])
 
     def decide(call_id: str, decision: str) -> None:
         agent.decided.append((call_id, decision))
@@ -81,12 +81,12 @@ def applies(monkeypatch) -> list[str]:
     return seen
 
 
-def turn_view(bridge: PanelBridge, agent: SimpleNamespace, sub_id: str, joined: str | None = None) -> AgentView:
+def turn_view(bridge: PanelBridge, agent: SimpleNamespace, sub_id: str) -> AgentView:
     view = AgentView()
     view.send = lambda content, buffers=None: None  # type: ignore[method-assign]
     view.feed(agent.session.configured)
     agent.views[sub_id] = agent.last_view = view
-    bridge.view_added(view, joined)
+    bridge.view_added(view)
     return view
 
 
@@ -144,15 +144,13 @@ async def test_an_attached_panel_gets_appends_and_decisions_from_the_cell_widget
     bridge.unregister()
 
 
-async def test_a_panel_turn_reduces_once_and_a_joined_one_not_at_all(applies):
+async def test_a_panel_turn_is_reduced_once_and_is_the_panels_segment(applies):
     agent = fake_agent(fake_session([]))
     bridge = PanelBridge(agent, CommManager())
     bridge.register()
-    own, joined = PanelTurnView(), PanelTurnView()
-    bridge.view_added(own, None)
-    bridge.view_added(joined, "1")
-    for view in (own, joined):
-        view.feed(event(ev.AgentMessageDelta(delta="x"), "1"))
-    assert applies == ["agent_message_delta"] and joined.transcript is None
+    own = PanelTurnView()
+    bridge.view_added(own)
+    own.feed(event(ev.AgentMessageDelta(delta="x"), "1"))
+    assert applies == ["agent_message_delta"]
     assert bridge.transcript is not None and bridge.transcript.turns == [own.transcript]
     bridge.unregister()

@@ -25,12 +25,15 @@ def test_cell_returns_at_once_and_the_widget_streams_the_answer(kernel, server):
     assert [b["kind"] for b in view.blocks][:1] == ["user"] and view.blocks[0]["text"] == "explain streaming"
     assert view.status["model"] == "gpt-4.1" and view.status["approval_policy"] == "on-request"
 
-    # The saved output: the display's final update carries the transcript as Markdown.
+    # The saved output: the display's final update replaces the widget with a static transcript
+    # (HTML + Markdown + plain text, no widget view) and the widget's comm is closed.
     kernel.wait_for(lambda: _final_update(kernel, execution.msg_id), what="the final display update")
     update = _final_update(kernel, execution.msg_id)
+    assert set(update["data"]) == {"text/html", "text/markdown", "text/plain"}
     assert answer in update["data"]["text/markdown"] and "explain streaming" in update["data"]["text/markdown"]
-    assert answer in update["data"]["text/plain"]
-    assert update["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] == view.comm_id
+    assert answer in update["data"]["text/plain"] and answer in update["data"]["text/html"]
+    assert 'class="jp-agent-view jp-agent-static"' in update["data"]["text/html"]
+    kernel.wait_for(lambda: view.closed, what="the widget's comm to close")
     first = execution.of_type("display_data")[0]["content"]
     assert first["transient"]["display_id"] == update["transient"]["display_id"]
 
@@ -88,7 +91,7 @@ def test_patch_approval_then_approve_writes_the_file(kernel, server, work):
     view = kernel.wait_for_view(execution.msg_id)
     kernel.wait_for(view.pending_approvals, what="the patch approval")
     [approval] = view.pending_approvals()
-    assert approval["request"] == "patch" and approval["options"] == ["approved", "denied", "abort"]
+    assert approval["request"] == "patch" and approval["options"] == ["approved", "approved_for_session", "denied", "abort"]
     assert [f["path"] for f in approval["files"]] == ["notes/todo.md"] and "+- write tests" in approval["files"][0]["diff"]
     assert not (work / "notes").exists()
 
@@ -187,22 +190,6 @@ def test_auth_failure_is_shown_in_the_transcript(kernel, server):
 def _final_update(kernel, msg_id: str):
     updates = [m["content"] for m in kernel.by_parent[msg_id] if m["msg_type"] == "update_display_data"]
     return updates[-1] if updates else None
-
-
-def test_a_cell_sent_while_a_turn_runs_joins_that_turn(kernel, server, work):
-    server.enqueue(Reply(tool_calls=[shell("echo one > one.txt", "call_1")]), Reply(text="Wrote one.txt and noted the follow-up."))
-    first = kernel.wait_for_view(kernel.run("%%agent --approval untrusted\nwrite one.txt").msg_id)
-    kernel.wait_for(first.pending_approvals, what="the approval request")
-    follow_up = kernel.submit("%%agent --wait\nalso mention the follow-up")  # waits for the running turn
-    second = kernel.wait_for_view(follow_up)
-    kernel.wait_for(lambda: second.status.get("session_id") == first.status["session_id"], what="the second view's status")
-    kernel.decide(first, "approved")
-    execution = kernel.collect(follow_up, timeout=15)
-    assert execution.status == "ok"
-    assert first.phase == "done" and second.phase == "done"
-    assert "noted the follow-up" in second.agent_text() and "noted the follow-up" in first.agent_text()
-    assert "also mention the follow-up" in server.requests[1].body.decode()
-    assert len(server.requests) == 2 and (work / "one.txt").exists()
 
 
 def test_rate_limit_shows_the_retry_then_the_answer(kernel, server, home):

@@ -170,7 +170,7 @@ TranscriptBlock = Annotated[
 
 
 class TranscriptStatus(TypedDict):
-    state: Literal["idle", "running", "waiting_for_approval", "done", "aborted", "error"]
+    state: Literal["idle", "queued", "running", "waiting_for_approval", "done", "aborted", "error"]
     reason: str | None
     stopping: bool
     started_at: float
@@ -253,6 +253,15 @@ class PanelSetOptions(_Msg):
     approval_policy: AskForApproval | None = None
 
 
+class NotebookCell(_Msg):
+    """A cell as it was before an edit (what undoing the edit puts back)."""
+
+    cell_type: Literal["code", "markdown", "raw"] = "code"
+    source: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = None
+
+
 class NotebookEditResult(_Msg):
     """The front end's answer to a `notebook_edit_request`: first `received` (the panel
     shows it; sent at once, so a request nobody sees fails fast), then the outcome."""
@@ -262,6 +271,14 @@ class NotebookEditResult(_Msg):
     status: Literal["received", "applied", "rejected", "failed"]
     message: str = ""
     """What happened, for the model (e.g. the cell's outputs after a run)."""
+    cell_id: str | None = None
+    """The cell the applied edit inserted, replaced, deleted or read."""
+    index: int | None = None
+    """That cell's 0-based position (for a delete: where it was)."""
+    previous: NotebookCell | None = None
+    """replace / delete: the cell as it was before, so the edit can be undone."""
+    source: str | None = None
+    """read: the cell's current source."""
 
 
 PanelCommand = Annotated[
@@ -304,6 +321,8 @@ class PanelStatus(_Msg):
     """The session offers the `notebook_edit` tool (carried out by this panel)."""
     this_turn: TurnSettings | None = None
     """Where the running turn differs from the defaults above (which apply to later turns)."""
+    queued: int = 0
+    """Prompts waiting for the running turn to end (each runs as its own turn, in order)."""
 
 
 class TextAppend(TypedDict):
@@ -360,7 +379,16 @@ class PanelNotice(_Msg):
     message: str
 
 
-NotebookEditAction = Literal["insert", "replace", "delete", "run"]
+NotebookEditAction = Literal["insert", "replace", "delete", "run", "read"]
+
+
+class NotebookEditProvenance(_Msg):
+    """Where an edit came from (no secrets, no model output)."""
+
+    session_id: str
+    turn_id: str
+    model: str
+    provider: str
 
 
 class NotebookEditRequest(_Msg):
@@ -377,6 +405,16 @@ class NotebookEditRequest(_Msg):
     cell_type: Literal["code", "markdown", "raw"] = "code"
     run: bool = False
     """After an insert or replace, run the cell and report its outputs."""
+    provenance: NotebookEditProvenance | None = None
+    """Who made the edit: the front end stores it, with the action and the time, as the
+    inserted or replaced cell's `metadata["kernel-agent"]`."""
+    undo: bool = False
+    """A reverse edit (or a `read`) of `%agent undo`: applied without Accept / Reject. Set
+    only by the kernel's undo (tools/notebook_undo.py), never from the model's arguments."""
+    expected_source: str | None = None
+    """undo: the source the cell must still have; the front end refuses the edit otherwise."""
+    metadata: dict[str, Any] | None = None
+    """undo: the cell metadata to put back (replace, and the re-insert of a deleted cell)."""
 
 
 class NotebookEditCancel(_Msg):

@@ -16,6 +16,7 @@ export type TranscriptBlock = NonNullable<TranscriptPatch['blocks']>[number];
 export type Decision = ApprovalBlock['options'][number];
 
 export const ACTIVE_STATES: ReadonlySet<TranscriptStatus['state']> = new Set<TranscriptStatus['state']>([
+  'queued',
   'running',
   'waiting_for_approval'
 ]);

@@ -49,9 +49,8 @@ class SessionListener(Protocol):
     def session_changed(self, session: Session | None) -> None:
         """A new, resumed or forked session is the kernel's now, or none (after new / close)."""
 
-    def view_added(self, view: TurnView, joined: str | None) -> None:
-        """`view` shows a turn from now on; `joined` is the running turn's submission id when
-        its text joined that turn (whose own view shows the rest of it)."""
+    def view_added(self, view: TurnView) -> None:
+        """`view` shows a turn from now on (a queued prompt's view: from when it is queued)."""
 
     def decision_made(self, call_id: str, decision: str) -> None:
         """A view decided an approval request (after the decision was submitted)."""

@@ -1,7 +1,8 @@
 """`%%agent` and `%agent`: the notebook's commands.
 
 `%%agent` starts a turn as a background task on the kernel's loop and returns at once
-(the kernel stays usable; approval clicks are processed). `%%agent --wait` is rewritten
+(the kernel stays usable; approval clicks are processed); sent while a turn runs, it is
+queued and runs as its own turn after it (notebook_agent.py). `%%agent --wait` is rewritten
 by an input transformer into `await …` so Run All / nbclient wait for the turn while
 clicks are still processed. Outside a kernel, turns run in the foreground and approvals
 are asked on stdin. `%agent SUBCOMMAND` manages the session (line_commands.py). Both go
@@ -104,14 +105,14 @@ class AgentMagics(Magics):
 
         args = parse_cell_line(line, cell)
         if args.new:
-            await self.agent.close()
+            await self.agent.close(fresh=True)
         sub_id = self.start(cell, args, widget_view)
         if not sub_id:
             return
         try:
-            await self.agent.wait(sub_id)
+            await self.agent.wait(sub_id)  # a queued cell waits until its own turn has run
         except asyncio.CancelledError:
-            self.agent.stop()
+            self.agent.interrupt()  # as a kernel interrupt: the queued prompts are cancelled too
             await asyncio.shield(self.agent.wait(sub_id))
             raise KeyboardInterrupt from None
         if sub_id in self.agent.interrupted:  # the loop's SIGINT handler stopped the turn
@@ -123,7 +124,7 @@ class AgentMagics(Magics):
         from .views import text_views
 
         if args.new:
-            await self.agent.close()
+            await self.agent.close(fresh=True)
         header = self.agent.session is None  # the session line is printed once per session
         sub_id = self.start(cell, args, text_views(header=header))
         if sub_id:
@@ -134,6 +135,12 @@ class AgentMagics(Magics):
         from .line_commands import run_line_command
 
         return run_line_command(self.agent, line)
+
+    async def run_line_async(self, line: str) -> Any:
+        """`%agent diff|undo ...` rewritten by the input transformer: to its end, in its cell."""
+        from .line_commands import run_line_command_async
+
+        return await run_line_command_async(self.agent, line)
 
 
 AgentMagics.agent_cell.__doc__ = CELL_USAGE

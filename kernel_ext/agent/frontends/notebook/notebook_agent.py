@@ -5,9 +5,19 @@
     lifecycle   ensure_session(), new(), resume(target), fork(source, at), switch(session),
                 close(): one implementation each. Whatever replaces a session detaches it
                 first: its events stop reaching the current views, its SIGINT watch is
-                undone, and it is shut down (its running turn and tools stopped).
+                undone, its queued prompts are cancelled, and it is shut down (its running
+                turn and tools stopped). In a notebook, the kernel's first session continues
+                the notebook's latest recorded one (same notebook and folder; its view says so),
+                unless `new()` (`%agent new`, `%%agent --new`) asked for a fresh one.
     turns       start_turn(text, opts, make_view) submits a prompt and returns at once;
-                compact(make_view), wait(sub_id), decide(call_id, decision), stop()
+                compact(make_view), wait(sub_id), decide(call_id, decision), stop(), interrupt()
+    queue       One turn per cell: a prompt sent while a turn runs (or while prompts wait) is
+                held here, its view saying "queued behind cell [n]" at once, and submitted as
+                its own turn, with its own options, when the one ahead ends (done, failed or
+                stopped). Its own Stop button takes it out of the queue; a kernel interrupt
+                stops the running turn and cancels every queued one (as Jupyter aborts queued
+                cells); a session change cancels them too. start_turn returns a ticket
+                ("queued-1") for a queued prompt, which wait() and `interrupted` accept.
     options     config(opts), set_defaults(model=, approval_policy=, sandbox_mode=) for the
                 later turns; a cell's TurnOptions apply to its own turn only, and
                 this_turn() says where the running turn's settings differ from the defaults
@@ -25,6 +35,8 @@ in the foreground and approvals are asked on stdin.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -43,6 +55,8 @@ if TYPE_CHECKING:  # imported lazily at run time: `%load_ext agent` must stay ch
     from .turn_router import TurnRouter
 
 NOTHING_TO_RESUME = "No recorded session to resume for this notebook or folder."
+DISPATCH_POLL_S = 0.01
+"""How often a queued prompt checks whether the session has finished the turn ahead of it."""
 
 
 @dataclass
@@ -76,6 +90,16 @@ class NotebookAgent:
         """Turns a kernel interrupt stopped (so `%%agent --wait` can fail its cell)."""
         self.origins: dict[str, str] = {}
         """Where each running submission was started: "cell [3]", "the panel"."""
+        self.queue: list[QueuedPrompt] = []
+        """Prompts waiting for the running turn to end, in order."""
+        self._tickets = itertools.count(1)
+        self._started: dict[str, str] = {}
+        """A submitted queued prompt's ticket -> its submission id."""
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._fresh = False
+        """`new()` was asked: the next session starts fresh instead of continuing the notebook's."""
+        self._opening_note: tuple[str, str] | None = None
+        """What the next turn's view says first about its session (continued, or why not)."""
         self.listeners: list[SessionListener] = []
         self.notebook_edit = NotebookEditRelay()
         self.in_kernel = in_kernel(shell)
@@ -83,7 +107,7 @@ class NotebookAgent:
         the kernel's I/O threads); False in terminal IPython."""
         self.loop = SessionLoop(self.in_kernel, on_exit=self.close)
         self._router: TurnRouter | None = None
-        self._interrupts = KernelInterruptWatch(shell.kernel if in_kernel(shell) else None, self._on_interrupt)
+        self._interrupts = KernelInterruptWatch(shell.kernel if in_kernel(shell) else None, self.interrupt)
 
     @property
     def views(self) -> dict[str, TurnView]:
@@ -107,18 +131,45 @@ class NotebookAgent:
         ))
 
     def ensure_session(self) -> Session:
-        """The kernel's session, a new one if there is none (on the session loop)."""
+        """The kernel's session (on the session loop): in a notebook with none yet, the
+        notebook's latest recorded session continued, else a new one."""
         if self.session is None:
-            from agent.core.api import open_session
-
-            self._attach(open_session(self.config(), source="notebook", notebook=_notebook(),
-                                      in_kernel=self.in_kernel))
+            self._attach(self._continued() or self._opened())
         assert self.session is not None
         return self.session
 
+    def _opened(self) -> Session:
+        from agent.core.api import open_session
+
+        return open_session(self.config(), source="notebook", notebook=_notebook(), in_kernel=self.in_kernel)
+
+    def _continued(self) -> Session | None:
+        """This notebook's latest recorded session resumed (not the folder's: outside a
+        notebook nothing is continued); None when there is none, `new()` was asked, or it
+        can't be resumed (the next view says why in one line)."""
+        from agent.core.api import SetupError, list_sessions, resume_session
+
+        fresh, self._fresh = self._fresh, False
+        notebook = _notebook()
+        if fresh or notebook is None:
+            return None
+        config = self.config()
+        rows = list_sessions(config.home, cwd=config.cwd, notebook=notebook, limit=1)
+        if not rows:
+            return None
+        try:
+            session = resume_session(config, rows[0].path, in_kernel=self.in_kernel)
+        except (SetupError, ValueError) as err:
+            self._opening_note = ("warning", f"could not continue session {rows[0].id} ({err}); started a new one")
+            return None
+        when = rows[0].updated.astimezone().strftime("%Y-%m-%d %H:%M")
+        self._opening_note = ("info", f"continuing session {rows[0].id} from {when}; `--new` starts fresh")
+        return session
+
     def new(self) -> None:
-        """Forget the session now (the next turn opens a new one); it shuts down in the
-        background (in a kernel) or before this returns (elsewhere)."""
+        """Forget the session now (the next turn opens a new one, not the notebook's last);
+        it shuts down in the background (in a kernel) or before this returns (elsewhere)."""
+        self._fresh = True
         self.loop.call(lambda: self._shut_down_soon(self._detach()))
 
     def resume(self, target: str | Path | None = None) -> Session:
@@ -160,9 +211,10 @@ class NotebookAgent:
         self._shut_down_soon(old)
         return session
 
-    async def close(self) -> None:
+    async def close(self, *, fresh: bool = False) -> None:
         """Stop the session (its running turn is interrupted, its tools killed) and wait for
-        every session still shutting down."""
+        every session still shutting down; `fresh`: the next one starts anew (`--new`)."""
+        self._fresh = self._fresh or fresh
         await self._shut_down(self._detach())
         await self.loop.drain()
 
@@ -173,7 +225,7 @@ class NotebookAgent:
 
         add_kernel_tools(session, self.shell, self.notebook_edit)
         self.session = session
-        self._router = TurnRouter(session.events(), self._on_event, self._interrupts.stop)
+        self._router = TurnRouter(session.events(), self._on_event, self._on_idle)
         for listener in list(self.listeners):
             listener.session_changed(session)
 
@@ -181,6 +233,8 @@ class NotebookAgent:
         session, router = self.session, self._router
         self.session, self._router, self._turn = None, None, None
         self._restore_after.clear()
+        self._cancel_queue("cancelled: the session changed (`%agent new`, resume, fork or close) before it ran")
+        self._started.clear()
         if router is not None:
             router.current = False  # it only finishes its own turns from now on
         self._interrupts.stop()
@@ -203,34 +257,128 @@ class NotebookAgent:
     # --- turns ---------------------------------------------------------------------------
 
     def start_turn(self, text: str, opts: TurnOptions, make_view: MakeView) -> str:
-        """Submit `text` as a turn (it joins the running turn if there is one); a view made
-        with `make_view` shows it. Returns the submission id. Raises SetupError."""
+        """Submit `text` as a turn, or queue it behind the running turn (and the prompts
+        already waiting); a view made with `make_view` shows it from now on. Returns the
+        submission id, or the queued prompt's ticket. Raises SetupError."""
+        session = self.ensure_session()
+        ahead = self._ahead(session)
+        if ahead is None:
+            view = make_view(on_decision=self.decide, on_stop=self.stop)
+            return self._submit(session, text, opts, view, _origin(view, self.shell), None)
+        ticket = f"queued-{next(self._tickets)}"
+        view = make_view(on_decision=self.decide, on_stop=lambda: self._stop_from_view(ticket))
+        item = QueuedPrompt(ticket, text, opts, view, _origin(view, self.shell), contextvars.copy_context(),
+                            asyncio.get_running_loop().create_future())
+        self.queue.append(item)
+        self._open_note(view)
+        transcript = getattr(view, "transcript", None)
+        if transcript is not None:
+            transcript.queue(text, f"queued behind {_behind(ahead)}")
+        self.interrupted.discard(ticket)
+        for listener in list(self.listeners):
+            listener.view_added(view)
+        self._kick()
+        return ticket
+
+    def _ahead(self, session: Session) -> str | None:
+        """Where the turn a new prompt would wait behind was started; None when none runs or waits."""
+        if self.queue:
+            return self.queue[-1].origin
+        running = self._router.running_turn() if self._router is not None else None
+        if running is None and not session.running:
+            return None
+        return self.origins.get(running or "", "the running turn")
+
+    def _submit(self, session: Session, text: str, opts: TurnOptions, view: TurnView, origin: str,
+                context: contextvars.Context | None) -> str:
+        """Submit `text` as a turn now (no turn runs); `view` shows it."""
         from agent.core.api import submit_user_text
 
-        session = self.ensure_session()
         router = self._router
         assert router is not None
         overrides = self._overrides(opts)
-        running = router.running_turn() if session.running else None
-        view = make_view(on_decision=self.decide, on_stop=self.stop)
         sub_id = submit_user_text(session, text, **overrides)
-        settings = self._settings_of(session, sub_id, running, opts)
-        if running is None:
-            self._turn = (sub_id, settings)
+        settings = self._settings_of(session, sub_id, opts)
+        self._turn = (sub_id, settings)
         if overrides:  # a user_turn's settings persist in the session: restore the defaults after it
-            self._restore_after.add(running or sub_id)
-        view.feed(_configured_with(session.configured, settings))  # the model, policies, session id it runs with
-        self._begin(router, sub_id, view, joined=running)
+            self._restore_after.add(sub_id)
+        if context is None:
+            self._open_note(view)
+        _in_context(context, view.feed, _configured_with(session.configured, settings))  # model, policies, session id
+        self._begin(router, sub_id, view, origin, context)
         return sub_id
 
-    def _settings_of(self, session: Session, sub_id: str, running: str | None, opts: TurnOptions) -> TurnSettings:
-        """The model and policies turn `sub_id` runs with: the running turn's when its text
-        joined that turn (or it has started), else (it waits behind a compaction) the defaults
-        with the cell's options."""
+    def _open_note(self, view: TurnView) -> None:
+        """The first line of the session's first turn: which recorded session it continues."""
+        note, self._opening_note = self._opening_note, None
+        transcript = getattr(view, "transcript", None)
+        if note is not None and transcript is not None:
+            transcript.note(*note)
+
+    def _settings_of(self, session: Session, sub_id: str, opts: TurnOptions) -> TurnSettings:
+        """The model and policies turn `sub_id` runs with: the session's once it has started,
+        else (it waits behind a compaction) the defaults with the cell's options."""
         ctx = session.turn_settings
-        if not (session.running and (running is not None or ctx.turn_id == sub_id)):
+        if not (session.running and ctx.turn_id == sub_id):
             ctx = self.config(opts)
         return TurnSettings(ctx.model, ctx.approval_policy, ctx.sandbox_policy)
+
+    # --- the queue -----------------------------------------------------------------------
+
+    def _on_idle(self) -> None:
+        """The router has no running turn left: the next queued prompt goes (or SIGINT is
+        the kernel's again)."""
+        self._interrupts.stop()
+        self._kick()
+
+    def _kick(self) -> None:
+        """Start submitting the queue's head once no turn runs (unless that is under way)."""
+        if self.queue and self._dispatcher is None and self.session is not None:
+            if self._router is not None and self._router.running_turn() is None:
+                self._dispatcher = self.loop.spawn(self._dispatch(self.session))
+
+    async def _dispatch(self, session: Session) -> None:
+        try:
+            # The turn's end reaches the router before the session has quite finished it.
+            while session.running and self.session is session:
+                await asyncio.sleep(DISPATCH_POLL_S)
+        finally:
+            self._dispatcher = None
+        router = self._router
+        if self.session is not session or not self.queue or router is None or router.running_turn() is not None:
+            return
+        item = self.queue.pop(0)
+        try:
+            sub_id = self._submit(session, item.text, item.opts, item.view, item.origin, item.context)
+        except Exception as err:  # noqa: BLE001 - a bad queued prompt must not strand the others
+            self._drop(item, f"could not start: {err}")
+            self._kick()
+            return
+        self._started[item.ticket] = sub_id
+        if not item.started.done():
+            item.started.set_result(sub_id)
+
+    def _stop_from_view(self, ticket: str) -> None:
+        """A queued prompt's Stop button: out of the queue, or (once it runs) stop its turn."""
+        item = next((q for q in self.queue if q.ticket == ticket), None)
+        if item is None:
+            self.stop()
+            return
+        self.queue.remove(item)
+        self._drop(item, "removed from the queue (Stop): it will not run")
+
+    def _cancel_queue(self, note: str) -> None:
+        queued, self.queue = self.queue, []
+        for item in queued:
+            self._drop(item, note)
+
+    def _drop(self, item: QueuedPrompt, note: str) -> None:
+        transcript = getattr(item.view, "transcript", None)
+        if transcript is not None:
+            _in_context(item.context, transcript.cancel, note)
+        _in_context(item.context, item.view.close_turn)
+        if not item.started.done():
+            item.started.set_result(None)
 
     def this_turn(self) -> dict[str, str]:
         """Where the running turn's settings differ from the defaults of later turns (a cell's
@@ -251,25 +399,30 @@ class NotebookAgent:
         router = self._router
         assert router is not None
         view = make_view(on_decision=self.decide, on_stop=self.stop)
+        self._open_note(view)
         sub_id = session.submit(ops.Compact())
-        self._begin(router, sub_id, view, joined=None)
+        self._begin(router, sub_id, view, _origin(view, self.shell), None)
         return sub_id
 
-    def _begin(self, router: TurnRouter, sub_id: str, view: TurnView, joined: str | None) -> None:
+    def _begin(self, router: TurnRouter, sub_id: str, view: TurnView, origin: str,
+               context: contextvars.Context | None) -> None:
         self.origins = {k: v for k, v in self.origins.items() if k in router.done}  # only running ones
-        self.origins[sub_id] = getattr(view, "origin", None) or _cell_label(self.shell)
-        self.track_view(sub_id, view, joined)
-        router.expect(sub_id, joined)
+        self.origins[sub_id] = origin
+        if context is None:
+            self.track_view(sub_id, view)
+        else:  # a queued prompt: its view is the panel's already
+            router.track(sub_id, view, context)
+        router.expect(sub_id)
         self.interrupted.discard(sub_id)  # sub ids restart with each session
         self._interrupts.start()
 
-    def track_view(self, sub_id: str, view: TurnView, joined: str | None = None) -> None:
-        """Feed `view` the events of submission `sub_id`, in the current cell's context
-        (`joined`: the running turn whose events it follows); listeners are told."""
+    def track_view(self, sub_id: str, view: TurnView) -> None:
+        """Feed `view` the events of submission `sub_id`, in the current cell's context;
+        listeners are told."""
         if self._router is not None:
             self._router.track(sub_id, view)
         for listener in list(self.listeners):
-            listener.view_added(view, joined)
+            listener.view_added(view)
 
     def _overrides(self, opts: TurnOptions) -> dict[str, Any]:
         if not (opts.model or opts.approval_policy or opts.sandbox_mode or opts.raw):
@@ -278,8 +431,16 @@ class NotebookAgent:
         return {"model": config.model, "approval_policy": config.approval_policy, "sandbox_policy": config.sandbox_policy}
 
     async def wait(self, sub_id: str) -> str:
-        """Until the turn ends; returns `task_complete` or `turn_aborted`. A ticker keeps
-        the loop waking up so a kernel interrupt lands promptly (ipykernel #881)."""
+        """Until the turn ends (a queued prompt's: until it has run); returns `task_complete`
+        or `turn_aborted` (also for a queued prompt that was cancelled). A ticker keeps the
+        loop waking up so a kernel interrupt lands promptly (ipykernel #881)."""
+        item = next((q for q in self.queue if q.ticket == sub_id), None)
+        if item is not None:
+            while not item.started.done():
+                await asyncio.wait({item.started}, timeout=0.1)
+            if item.started.result() is None:
+                return "turn_aborted"
+        sub_id = self._started.get(sub_id, sub_id)
         done = self._router.done.get(sub_id) if self._router is not None else None
         if done is None:  # already over (or its session was closed)
             return "turn_aborted"
@@ -296,8 +457,8 @@ class NotebookAgent:
                 listener.decision_made(call_id, decision)
 
     def stop(self) -> str | None:
-        """Interrupt the running turn; where it was started ("cell [3]", "the panel"), or
-        None when nothing runs."""
+        """Interrupt the running turn (the queued ones then run in turn); where it was
+        started ("cell [3]", "the panel"), or None when nothing runs."""
         if self.session is not None and self.session.running:
             from agent.protocol import ops
 
@@ -338,10 +499,28 @@ class NotebookAgent:
                 self._restore_after.discard(event.id)
                 self._send_defaults()
 
-    def _on_interrupt(self) -> None:
+    def interrupt(self) -> None:
+        """A kernel interrupt: stop the running turn and cancel every queued prompt."""
         if self._router is not None:
             self.interrupted.update(self._router.done)
+            self.interrupted.update(t for t, s in self._started.items() if s in self._router.done)
+        self.interrupted.update(q.ticket for q in self.queue)
+        self._cancel_queue("cancelled: the kernel was interrupted")
         self.stop()
+
+
+@dataclass
+class QueuedPrompt:
+    ticket: str
+    text: str
+    opts: TurnOptions
+    view: TurnView
+    origin: str
+    """Where it was sent from: "cell [4]", "the panel"."""
+    context: contextvars.Context
+    """Its cell's context: its view publishes as that cell's output."""
+    started: asyncio.Future[str | None]
+    """Its submission id once submitted; None if it was cancelled."""
 
 
 @dataclass(frozen=True)
@@ -361,6 +540,19 @@ def _configured_with(configured: ev.Event, turn: TurnSettings) -> ev.Event:
     if turn.sandbox_policy.type == "danger-full-access":
         update["sandbox_warning"] = None  # as the session says for full access
     return ev.Event(id=configured.id, msg=msg.model_copy(update=update))
+
+
+def _origin(view: Any, shell: Any) -> str:
+    return getattr(view, "origin", None) or _cell_label(shell)
+
+
+def _behind(origin: str) -> str:
+    """What a queued prompt waits behind: "cell [3]", "the panel's turn"."""
+    return "the panel's turn" if origin == "the panel" else origin
+
+
+def _in_context(context: contextvars.Context | None, fn: Any, *args: Any) -> Any:
+    return fn(*args) if context is None else context.run(fn, *args)
 
 
 def _cell_label(shell: Any) -> str:

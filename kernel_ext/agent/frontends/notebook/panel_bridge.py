@@ -212,6 +212,7 @@ class PanelBridge:
             cwd=str(config.cwd),
             notebook=os.environ.get("JPY_SESSION_NAME") or None,
             notebook_edit=bool(session is not None and session.tools.get("notebook_edit") is not None),
+            queued=len(agent.queue),
             this_turn=_wire().TurnSettings(model=turn.get("model"), approval_policy=turn.get("approval_policy"),
                                            sandbox=turn.get("sandbox_mode")) if turn else None,
         ).model_dump(mode="json")
@@ -255,14 +256,12 @@ class PanelBridge:
         self.flush()
         self.publish_status()
 
-    def view_added(self, view: TurnView, joined: str | None) -> None:
-        """NotebookAgent listener: `view` shows a turn from now on (`joined`: the running
-        turn it joined, whose own view already shows the rest of it). Its transcript becomes
-        the panel's next segment; the bridge watches it instead of reducing anything."""
+    def view_added(self, view: TurnView) -> None:
+        """NotebookAgent listener: `view` shows a turn from now on (a queued prompt's: its
+        prompt and "queued behind …" until it runs). Its transcript becomes the panel's next
+        segment; the bridge watches it instead of reducing anything."""
         transcript = view.transcript
-        if joined is not None and isinstance(view, PanelTurnView):
-            view.transcript = None  # the running turn's view reduces these events already
-        elif transcript is not None and self.transcript is not None:
+        if transcript is not None and self.transcript is not None:
             self.transcript.add(transcript)
             transcript.watch(self._turn_changed)
             self._turn_changed("view")
@@ -287,8 +286,11 @@ class PanelBridge:
             return
         if kind in _transcript_module().URGENT:
             self.flush()
-            if kind in ("task_complete", "turn_aborted"):
+            if kind in ("task_complete", "turn_aborted", "close"):
                 self.publish_status()
+        elif kind == "task_started":  # a queued prompt's turn may have begun: the queue is shorter
+            self.flush()
+            self.publish_status()
         elif self._timer is None:
             self._timer = self.loop.call_later(FLUSH_INTERVAL_S, self.flush)
 
@@ -419,7 +421,7 @@ class PanelBridge:
         if not received.done():
             received.set_result(None)
         if command.status != "received" and not result.done():
-            result.set_result({"status": command.status, "message": command.message})
+            result.set_result(command.model_dump(mode="json", exclude={"type", "request_id"}))
 
     # --- notebook_edit's front end ----------------------------------------------------------
 

@@ -3,7 +3,7 @@
 A `TurnRouter` pumps the session's events (a task on the session loop) until its stream
 ends; the views still open then are closed. Submission ids restart with each session, so
 each session has its own router; after a switch the old router only finishes its own turns.
-A submission whose text joined a running turn follows that turn's events.
+One turn belongs to one view: the controller queues a prompt sent while a turn runs.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ class TurnRouter:
         self.done: dict[str, asyncio.Future[str]] = {}
         self.current = True
         """False once the controller has switched to another session."""
-        self._joined: dict[str, list[str]] = {}
         self._contexts: dict[str, contextvars.Context] = {}
         """The context of the cell that started each turn: ipykernel keeps the parent header
         in a ContextVar, so a view fed from the pump (a task of the session's *first* cell)
@@ -38,17 +37,15 @@ class TurnRouter:
         self._on_idle = on_idle
         self.task = asyncio.get_running_loop().create_task(self._pump(events))
 
-    def track(self, sub_id: str, view: TurnView) -> None:
-        """Feed `view` the events of `sub_id`, in the current cell's context."""
+    def track(self, sub_id: str, view: TurnView, context: contextvars.Context | None = None) -> None:
+        """Feed `view` the events of `sub_id`, in `context` (a queued prompt's cell), by
+        default the current cell's."""
         self.views[sub_id] = self.last_view = view
-        self._contexts[sub_id] = contextvars.copy_context()
+        self._contexts[sub_id] = context if context is not None else contextvars.copy_context()
 
-    def expect(self, sub_id: str, joined: str | None = None) -> None:
-        """`sub_id` runs now (`joined`: the running turn its text joined); `done[sub_id]`
-        gets its outcome."""
+    def expect(self, sub_id: str) -> None:
+        """`sub_id` runs now; `done[sub_id]` gets its outcome."""
         self.done[sub_id] = asyncio.get_running_loop().create_future()
-        if joined is not None:
-            self._joined.setdefault(joined, []).append(sub_id)
 
     def running_turn(self) -> str | None:
         return next((sub_id for sub_id, done in self.done.items() if not done.done()), None)
@@ -65,14 +62,13 @@ class TurnRouter:
             return
         if self.current:
             self._on_event(event)
-        ids = [event.id, *self._joined.get(event.id, ())]
+        ids = [event.id]
         views = [(self.views[i], self._contexts.get(i)) for i in ids if i in self.views]
         if not views and self.current and self.last_view is not None:
             views = [(self.last_view, None)]
         for view, context in views:
             _in_context(context, view.feed, event)
         if msg.type in TERMINAL:
-            self._joined.pop(event.id, None)
             self._finish(ids, views, msg.type)
 
     def _finish(self, sub_ids: list[str], views: list[tuple[TurnView, contextvars.Context | None]], outcome: str) -> None:

@@ -29,7 +29,7 @@ holding a rev at least that recent needs only the new text. Kinds and their fiel
     notice        level: info|warning, message
 
 A file entry is `{path, change, move_path, diff, omitted_lines}` (see transcript_parts).
-`status` holds `state` (running|waiting_for_approval|done|aborted|error), `reason`,
+`status` holds `state` (queued|running|waiting_for_approval|done|aborted|error), `reason`,
 `stopping`, `started_at`/`ended_at`/`now` (clock seconds), `elapsed_s`, `tokens_used`,
 `context_window`, `context_left_percent`, `model`, `provider`, `approval_policy`,
 `sandbox`, `sandbox_mechanism`, `cwd`, `session_id`. Nothing read from the environment is
@@ -87,6 +87,7 @@ class Transcript(ToolBlocks):
         self._seq = 0
         self._next_id = 0
         self._had_error = False
+        self._queued_prompt: str | None = None
         self._status: dict[str, Any] = {
             "phase": "running", "reason": None, "stopping": False, "started_at": clock(), "ended_at": None,
             "tokens_used": 0, "context_window": None, "context_left_percent": None, "model": None,
@@ -153,6 +154,22 @@ class Transcript(ToolBlocks):
             self._add("notice", level=level, message=message)
         self._changed("note")
 
+    def queue(self, prompt: str, note: str) -> None:
+        """The turn waits behind another (state `queued`): show its prompt and `note` ("queued
+        behind cell [3]"); its `user_message` event, when it starts, is not shown twice."""
+        self._status.update(phase="queued", started_at=self._clock())
+        self._queued_prompt = prompt
+        self._add("user", text=prompt, images=0)
+        self._add("notice", level="info", message=note)
+        self._changed("note")
+
+    def cancel(self, note: str) -> None:
+        """A queued turn that will not run: `note` says why; the turn ends as aborted."""
+        if self._status["phase"] == "queued":
+            self._add("notice", level="warning", message=note)
+            self._status.update(phase="aborted", reason="cancelled", stopping=False, ended_at=self._clock())
+            self._changed("close")
+
     def close(self) -> None:
         """The event stream ended: a turn that never completed is marked aborted."""
         if self.active:
@@ -161,7 +178,7 @@ class Transcript(ToolBlocks):
 
     @property
     def active(self) -> bool:
-        return self._status["phase"] == "running"
+        return self._status["phase"] in ("running", "queued")
 
     @property
     def seq(self) -> int:
@@ -290,7 +307,7 @@ class Transcript(ToolBlocks):
             self.header_ids.add(self._add("notice", level="warning", message=m.sandbox_warning)["id"])
 
     def _on_task_started(self, m: ev.TaskStarted) -> None:
-        if not self.active:
+        if self._status["phase"] != "running":
             self._status.update(phase="running", reason=None, stopping=False, started_at=self._clock(), ended_at=None)
             self._had_error = False
         if m.model_context_window:
@@ -370,6 +387,9 @@ class Transcript(ToolBlocks):
     # --- messages -----------------------------------------------------------------------
 
     def _on_user_message(self, m: ev.UserMessage) -> None:
+        if self._queued_prompt is not None and m.message == self._queued_prompt:
+            self._queued_prompt = None  # shown since the turn was queued
+            return
         self._add("user", text=m.message, images=len(m.images or []))
 
     def _on_agent_message_delta(self, m: ev.AgentMessageDelta) -> None:
