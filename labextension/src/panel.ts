@@ -122,6 +122,7 @@ export class AgentPanel extends Widget {
     let binding = this._bindings.get(notebook);
     if (!binding) {
       const model = new PanelModel();
+      model.undoApplier = async request => applyEdit(notebook, request);
       const link = new KernelLink(notebook.sessionContext, model);
       binding = { notebook, model, link };
       this._bindings.set(notebook, binding);
@@ -168,8 +169,8 @@ export class AgentPanel extends Widget {
     }
     binding.model.markEditBusy(request.request_id);
     try {
-      const message = await applyEdit(binding.notebook, request);
-      binding.model.resolveEdit(request.request_id, 'applied', message);
+      const { message, ...outcome } = await applyEdit(binding.notebook, request);
+      binding.model.resolveEdit(request.request_id, 'applied', message, outcome);
     } catch (err) {
       binding.model.resolveEdit(request.request_id, 'failed', String((err as Error)?.message ?? err));
     }

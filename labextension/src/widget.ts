@@ -15,7 +15,7 @@ import { TranscriptModel, type Decision, type ITranscriptState } from './transcr
 import { TranscriptView } from './transcript/view';
 import type { TranscriptPatch } from './protocol';
 
-export { escapeHtml, shellJoin } from './transcript/text';
+export { commandText, escapeHtml, shellJoin } from './transcript/text';
 export { highlight } from './transcript/highlight';
 export { renderMarkdown } from './transcript/markdown';
 

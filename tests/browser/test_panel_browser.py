@@ -112,10 +112,11 @@ def test_approve_a_patch_in_the_panel_writes_the_file(page, lab: Lab):
     lab.scripted.enqueue(Reply(tool_calls=[ToolCall("apply_patch", {"input": PATCH}, "call_patch")]),
                          Reply(text="Added notes/plan.md."))
     send(page, "write the plan")
-    approval = page.locator(f"{PANEL} .jp-agent-approval-pending")
+    block = page.locator(f"{PANEL} .jp-agent-patch-pending")  # the diff, its approval under it
+    approval = block.locator(".jp-agent-approval-pending")
     approval.wait_for()
-    assert "Apply this patch?" in approval.inner_text() and "notes/plan.md" in approval.inner_text()
-    assert "+- approve patches from the side panel" in approval.locator(".jp-agent-code").inner_text()
+    assert "Apply this patch?" in approval.inner_text() and "notes/plan.md" in block.inner_text()
+    assert "+- approve patches from the side panel" in block.locator(".jp-agent-code").inner_text()
     assert not (lab.root / "notes" / "plan.md").exists()
     shot(page, "patch-approval")
     approval.locator("button.jp-agent-btn-approved").click()
@@ -135,7 +136,8 @@ def test_deny_a_command_in_the_panel_and_it_does_not_run(page, lab: Lab):
     send(page, "create denied.txt")
     approval = page.locator(f"{PANEL} .jp-agent-approval-pending")
     approval.wait_for()
-    assert "Run this command?" in approval.inner_text() and "denied.txt" in approval.inner_text()
+    assert "Run this command?" in approval.inner_text()  # right under the command it asks about:
+    assert "denied.txt" in page.locator(f"{PANEL} .jp-agent-command:has(.jp-agent-approval-pending) .jp-agent-argv").inner_text()
     approval.locator("button.jp-agent-btn-denied").click()
     wait_state(page, "done")
     assert not (lab.root / "denied.txt").exists()

@@ -130,8 +130,9 @@ def test_markdown_approval_and_a_cell_while_pending(page, lab: Lab):
         getComputedStyle(el.querySelector('.jp-agent-tok-string')).color]""")
     assert len(set(colours)) == 3, colours
 
-    # the approval asks for exactly our command, with the four decisions
-    assert "echo hello from the agent" in approval.locator("pre").first.inner_text()
+    # the approval asks, right under it, about exactly our command, with the four decisions
+    asking = view.locator(".jp-agent-command:has(.jp-agent-approval-pending)")
+    assert "echo hello from the agent" in asking.locator(".jp-agent-argv").inner_text()
     labels = approval.locator("button").all_inner_texts()
     assert labels == ["Approve", "Approve for session", "Deny", "Abort"], labels
     assert view.locator(".jp-agent-state-waiting_for_approval").is_visible()
@@ -218,7 +219,7 @@ def test_dark_theme_approval_is_readable_and_deny_declines(page, lab: Lab):
     theme = lab.root.parent / "jupyter" / "settings" / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
     theme.write_text('{"theme": "JupyterLab Dark"}')
     lab.scripted.enqueue(
-        Reply(text="I would like to list the folder.", tool_calls=[ToolCall("shell", {"command": ["bash", "-c", "ls -la > listing.txt"]}, "call_ls")]),
+        Reply(text="I would like to list the folder.", tool_calls=[ToolCall("shell", {"command": ["bash", "-c", "ls -la > 'listing.txt'"]}, "call_ls")]),
         Reply(text="Understood, I will not run it."),
     )
     try:
@@ -232,7 +233,9 @@ def test_dark_theme_approval_is_readable_and_deny_declines(page, lab: Lab):
         approval.wait_for(timeout=30_000)
         # text on the approval's tinted background stays readable in the dark theme (WCAG AA-ish)
         for selector, minimum in [(".jp-agent-label", 4.5), (".jp-agent-meta", 3.0), (".jp-agent-tok-string", 3.0)]:
-            ratio = approval.locator(selector).first.evaluate(CONTRAST)
+            # the question on its tinted background; the command and its details just above it
+            where = approval if selector == ".jp-agent-label" else view.locator(".jp-agent-command:has(.jp-agent-approval-pending)")
+            ratio = where.locator(selector).first.evaluate(CONTRAST)
             assert ratio >= minimum, f"{selector}: contrast {ratio:.2f} < {minimum}"
         widget_shot(agent_cell, "06-dark-approval-pending-widget")
         approval.locator("button.jp-agent-btn-denied").click()

@@ -26,10 +26,10 @@ from agent.protocol.comm import EVENTS_TARGET as EVENTS
 class Panel:
     """The panel's two comms on one kernel (commands over a subshell when asked)."""
 
-    def __init__(self, k: Kernel, *, subshell: bool = True):
+    def __init__(self, k: Kernel, *, subshell: bool = True, events_on_subshell: bool = False):
         self.k = k
         self.subshell = self._create_subshell() if subshell else None
-        self.events_id = self._open(EVENTS, None)
+        self.events_id = self._open(EVENTS, self.subshell if events_on_subshell else None)
         self.commands_id = self._open(COMMANDS, self.subshell)
 
     def _create_subshell(self) -> str:
@@ -216,6 +216,29 @@ def test_panel_commands_do_not_wait_behind_a_busy_cell(kernel, panel, server):  
     assert time.monotonic() - started < 4 and not kernel.finished(busy)
     assert panel.agent_text() == "answered while the cell was busy"
     kernel.collect(busy, timeout=15)
+
+
+def test_a_panel_opened_while_a_wait_cell_awaits_an_approval_attaches_and_shows_it(kernel, server, work):  # noqa: F811
+    """Issue 11 item 7: a `--wait` cell blocks the main shell on an approval; a panel that
+    (re)attaches then, all its traffic on its own subshell (as the front end does since a
+    page reload left it nothing else), gets the pending approval and can answer it."""
+    server.enqueue(Reply(tool_calls=[shell("echo attached > attach.txt", "call_w")]), Reply(text="Done."))
+    cell = kernel.submit("%%agent --wait --approval untrusted\nwrite attach.txt")
+    view = kernel.wait_for_view(cell)
+    kernel.wait_for(view.pending_approvals, what="the approval in the cell")
+    check = kernel.kc.session.msg("execute_request", {
+        "code": "", "silent": True, "store_history": False, "allow_stdin": False, "stop_on_error": False,
+        "user_expressions": {"loaded": f"{COMMANDS!r} in get_ipython().kernel.comm_manager.targets"}})
+    p = Panel(kernel, events_on_subshell=True)
+    check["header"]["subshell_id"] = p.subshell
+    kernel.kc.shell_channel.send(check)  # the front end's "is the agent loaded?" check
+    reply = kernel.wait_for(lambda: kernel.replies.get(check["header"]["msg_id"]), what="the check on the subshell")
+    assert reply["content"]["user_expressions"]["loaded"]["data"]["text/plain"] == "True"
+    kernel.wait_for(p.pending, what="the pending approval in the panel")
+    assert p.pending()[0]["call_id"] == "call_w" and not kernel.finished(cell)
+    p.send({"type": "decision", "call_id": "call_w", "decision": "approved"})
+    kernel.collect(cell, timeout=20)
+    assert (work / "attach.txt").read_text() == "attached\n"
 
 
 def test_notebook_edit_goes_through_the_panel_and_returns_its_answer(kernel, panel, server):  # noqa: F811

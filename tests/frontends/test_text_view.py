@@ -40,17 +40,18 @@ def test_exec_approval_is_shown_asked_and_delivered():
     assert "decision: approved_for_session" in text
 
 
-def test_patch_approval_shows_every_diff_and_has_no_session_option():
+def test_patch_approval_shows_every_diff_and_offers_the_session_option():
+    """As in the notebook: a patch can be approved for the session (that exact patch text)."""
     out, decisions = io.StringIO(), []
-    ask, prompts = scripted("s", "maybe", "d")
+    ask, prompts = scripted("maybe", "s")
     view = TextView(out, ask=ask, on_decision=lambda c, d: decisions.append((c, d)))
     request = ev.ApplyPatchApprovalRequest(call_id="p1", turn_id="1", changes={"src/f.py": UPDATE, "new.txt": ev.FileAdd(content="hi\n")},
                                            reason="fix", grant_root="/work")
-    assert view.handle(event(request)) == "denied"
-    assert decisions == [("p1", "denied")] and prompts == [PATCH_PROMPT] * 3
+    assert view.handle(event(request)) == "approved_for_session"
+    assert decisions == [("p1", "approved_for_session")] and prompts == [PATCH_PROMPT] * 2
     text = out.getvalue()
     assert "--- a/src/f.py\n+++ b/src/f.py\n@@ -1,2 +1,2 @@" in text and "+++ b/new.txt\n@@ -0,0 +1,1 @@\n+hi" in text
-    assert "also grants write access to: /work" in text and text.count("please answer with one of") == 2
+    assert "also grants write access to: /work" in text and text.count("please answer with one of") == 1
 
 
 def test_answers_map_to_decisions_and_end_of_input_aborts():

@@ -196,7 +196,7 @@ def test_exec_approval_request_then_decision():
         "cwd": "/work/repo", "parsed_cmd": [], "files": [], "reason": "clean the build", "grant_root": None,
         "options": ["approved", "approved_for_session", "denied", "abort"], "decision": None, "status": "pending",
     }
-    assert "→ *waiting for a decision*" in t.to_markdown()
+    assert "```console\n$ rm -rf build\n```\n\n**Run this command?** — clean the build → *waiting for a decision*" in t.to_markdown()
     assert t.pending("c1") and not t.pending("c2")
     assert t.record_decision("c1", "maybe") is False
     assert t.record_decision("c1", "approved_for_session") is True
@@ -206,8 +206,18 @@ def test_exec_approval_request_then_decision():
     assert state["blocks"][0]["status"] == "running" and state["status"]["state"] == "running"
     assert not t.pending("c1")
     md = t.to_markdown()
-    assert "**Approval requested** to run `rm -rf build` in `/work/repo`\n\n> clean the build" in md
-    assert "→ **Approved for this session**" in md
+    assert "**Run this command?** — clean the build → **Approved for this session**" in md
+    assert "Approval requested" not in md  # not a block of its own: inside the command's
+
+
+def test_a_command_shows_its_approval_under_the_command_and_above_its_output():
+    argv = ["make", "test"]
+    t = feed(Transcript(), begin("c1", argv), ev.ExecApprovalRequest(call_id="c1", turn_id="1", command=argv, cwd="/w"))
+    assert t.record_decision("c1", "approved")
+    feed(t, chunk("c1", b"all tests passed\n"), end("c1", argv, 0, seconds=1.0))
+    md = t.to_markdown()
+    assert md.index("$ make test") < md.index("**Run this command?** → **Approved**") < md.index("all tests passed")
+    assert md.count("make test") == 1
 
 
 def test_denied_command_stays_declined_after_its_end_event():
@@ -221,17 +231,33 @@ def test_denied_command_stays_declined_after_its_end_event():
     assert "*declined*" in md and "exit" not in md
 
 
-def test_patch_approval_shows_the_full_diff_and_offers_no_session_option():
+def test_patch_approval_shows_the_diff_once_and_offers_approve_for_session():
     t = feed(Transcript(), ev.ApplyPatchApprovalRequest(call_id="p1", turn_id="1", changes={"src/f.py": UPDATE},
                                                        reason="fix the return value", grant_root="/work"))
     block = t.state()["blocks"][0]
-    assert block["options"] == ["approved", "denied", "abort"] and block["grant_root"] == "/work"
+    assert block["options"] == ["approved", "approved_for_session", "denied", "abort"] and block["grant_root"] == "/work"
     assert block["files"][0]["diff"].endswith("+    return 2\n")
     assert t.pending("p1") and block["request"] == "patch"
-    assert t.record_decision("p1", "approved_for_session") is False
-    assert t.record_decision("p1", "denied") is True
     md = t.to_markdown()
-    assert "**Approval requested** to apply a patch (1 file)" in md and "+    return 2" in md and "→ **Denied**" in md
+    assert "**Apply this patch?** (1 file)\n\nAsked — fix the return value (also grants write access to `/work`)" in md
+    assert md.count("+    return 2") == 1 and "→ *waiting for a decision*" in md
+    assert t.record_decision("p1", "approved_for_session") is True
+    feed(t, ev.PatchApplyBegin(call_id="p1", turn_id="1", auto_approved=False, changes={"src/f.py": UPDATE}),
+         ev.PatchApplyEnd(call_id="p1", turn_id="1", stdout="M src/f.py\n", stderr="", success=True))
+    md = t.to_markdown()
+    assert "**Patch applied** (1 file)" in md and "→ **Approved for this session**" in md
+    assert md.count("+    return 2") == 1 and "Apply this patch?" not in md
+
+
+def test_a_declined_patch_is_one_line_naming_its_files_without_the_raw_output():
+    t = feed(Transcript(), ev.ToolCallBegin(call_id="p1", name="apply_patch", arguments=PATCH_ARGS),
+             ev.ApplyPatchApprovalRequest(call_id="p1", turn_id="1", changes={"src/f.py": UPDATE}))
+    assert t.record_decision("p1", "denied")
+    feed(t, _patch_call("patch rejected by user", False))
+    assert kinds(t.state()) == ["approval"]  # no tool block repeating the refusal
+    md = t.to_markdown()
+    assert "**Patch rejected by user** (1 file): `src/f.py`" in md
+    assert "+    return 2" not in md and "**Tool**" not in md
 
 
 def test_a_repeated_request_for_the_same_call_supersedes_the_first():
@@ -401,13 +427,13 @@ def test_run_python_is_a_python_code_block_with_its_output_below():
     t = feed(Transcript(), begin("c1", argv),
              ev.ExecApprovalRequest(call_id="c1", turn_id="1", command=argv, cwd="/work/repo"))
     approval_md = t.to_markdown()
-    assert "**Approval requested** to run Python in the kernel:\n\n```python\ns = 'it\\'s'\nprint(s)\n```" in approval_md
+    assert "```python\ns = 'it\\'s'\nprint(s)\n```\n\n**Run this Python code?** → *waiting for a decision*" in approval_md
     assert t.record_decision("c1", "approved")
     feed(t, chunk("c1", b"it's\n"), end("c1", argv, 0, seconds=0.5))
     command = t.state()["blocks"][0]
     assert command["kind"] == "command" and command["argv"] == argv and command["status"] == "ok"
     md = t.to_markdown()
-    assert "```python\ns = 'it\\'s'\nprint(s)\n```\n```text\nit's\n```\n`run_python` · `exit 0` · 0.5 s" in md
+    assert "```python\ns = 'it\\'s'\nprint(s)\n```\n\n**Run this Python code?** → **Approved**\n\n```text\nit's\n```\n`run_python` · `exit 0` · 0.5 s" in md
     assert "$ run_python" not in md and "'\"'\"'" not in md
     # a shell command is still shown as one
     assert "```console\n$ ls\n```" in feed(Transcript(), begin("c2", ["ls"]), end("c2", ["ls"], 0)).to_markdown()
@@ -431,7 +457,8 @@ def test_an_applied_patch_is_shown_by_its_patch_block_alone_not_a_tool_block_of_
     assert kinds(t.state()) == ["approval", "patch"]
     md = t.to_markdown()
     assert "**Tool**" not in md and '\\n' not in md and '"metadata"' not in md
-    assert md.count("+    return 2") == 2  # the approval's diff and the patch block's, no third copy
+    assert md.count("+    return 2") == 1  # one diff: the approval and the applied patch share it
+    assert md.index("**Patch applied**") < md.index("→ **Approved**") < md.index("+    return 2")
 
 
 def test_a_failed_apply_patch_call_shows_its_error_text_not_json():
@@ -447,3 +474,23 @@ def test_a_failed_apply_patch_call_shows_its_error_text_not_json():
     # other tools keep their arguments
     other = feed(Transcript(), ev.ToolCallBegin(call_id="t1", name="web_search", arguments='{"q": "x"}'))
     assert other.state()["blocks"][0]["arguments"] == '{"q": "x"}'
+
+
+def test_a_shell_script_command_is_shown_as_the_script():
+    """`bash -lc SCRIPT` reads as the script (no `'"'"'` quoting noise); other argvs keep
+    readable quoting; the Markdown and HTML renderings agree with the live view."""
+    from agent.frontends.transcript.html import render_html
+    from agent.frontends.transcript.markdown import render_markdown
+    from agent.frontends.transcript.parts import command_text
+
+    assert command_text(["bash", "-lc", "printf 'hi\\n' > notes.txt"]) == "printf 'hi\\n' > notes.txt"
+    assert command_text(["/usr/bin/sh", "-c", "ls | wc -l"]) == "ls | wc -l"
+    assert command_text(["python", "-c", "print('x')"]) == "python -c 'print('\"'\"'x'\"'\"')'"
+    assert command_text(["bash", "-x", "-c", "ls"]) == "bash -x -c ls"
+    argv = ["bash", "-lc", "echo 'a b' > f"]
+    t = feed(Transcript(), begin("c1", argv), end("c1", argv, 0))
+    assert "$ echo 'a b' > f" in render_markdown(t.state())
+    import html
+    import re
+
+    assert "$ echo 'a b' > f" in html.unescape(re.sub(r"<[^>]+>", "", render_html(t.state())))

@@ -2,7 +2,7 @@
 import { lineDiff } from '../line_diff';
 import { highlight } from '../transcript/highlight';
 import { renderMarkdown } from '../transcript/markdown';
-import { escapeHtml, fmtBytes, fmtMs, shellJoin } from '../transcript/text';
+import { commandText, escapeHtml, fmtBytes, fmtMs, shellJoin } from '../transcript/text';
 
 describe('render', () => {
   it('escapes HTML and only links http(s)', () => {
@@ -12,6 +12,14 @@ describe('render', () => {
     expect(links).not.toContain('href="javascript');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
     expect(shellJoin(['echo', 'a b', ''])).toBe("echo 'a b' ''");
+  });
+
+  it('shows `bash -lc SCRIPT` as the script, without quoting noise', () => {
+    expect(commandText(['bash', '-lc', "printf 'hi\\n' > notes.txt"])).toBe("printf 'hi\\n' > notes.txt");
+    expect(commandText(['/bin/sh', '-c', 'ls | wc -l'])).toBe('ls | wc -l');
+    expect(commandText(['python', '-c', "print('x')"])).toBe("python -c 'print('\"'\"'x'\"'\"')'");
+    expect(commandText(['bash', '-c', '   '])).toBe("bash -c '   '");
+    expect(commandText(['bash', '-x', '-c', 'ls'])).toBe('bash -x -c ls');
   });
 
   it('renders fenced code blocks highlighted, with their language', () => {

@@ -8,7 +8,7 @@ import { h, type Child } from './dom';
 import { highlight } from './highlight';
 import { renderMarkdown } from './markdown';
 import type { Decision, TranscriptBlock } from './model';
-import { fmtBytes, fmtMs, plural, shellJoin } from './text';
+import { commandText, fmtBytes, fmtMs, plural } from './text';
 
 const BUTTON_LABELS: Record<string, string> = {
   approved: 'Approve',
@@ -142,7 +142,7 @@ export function pythonCode(argv: string[] | null | undefined): string | null {
   return argv && argv.length === 2 && argv[0] === 'run_python' ? argv[1] : null;
 }
 
-function renderCommand(b: CommandBlock): HTMLElement {
+function renderCommand(b: CommandBlock, asked: readonly ApprovalBlock[], ctx: IRenderContext): HTMLElement {
   const source = pythonCode(b.argv);
   const head =
     source !== null
@@ -154,19 +154,43 @@ function renderCommand(b: CommandBlock): HTMLElement {
           'div',
           { class: 'jp-agent-head' },
           statusIcon(b.status),
-          h('code', { class: 'jp-agent-argv', html: highlight('$ ' + shellJoin(b.argv), 'console') })
+          h('code', { class: 'jp-agent-argv', html: highlight('$ ' + commandText(b.argv), 'console') })
         );
   // A declined command never ran: no exit code, whatever placeholder its end event carried.
   const exit = b.exit_code !== null && b.exit_code !== undefined && b.status !== 'declined' ? `exit ${b.exit_code}` : null;
   const info = meta(COMMAND_STATUS[b.status] || b.status, b.cwd ? `in ${b.cwd}` : null, parsedSummary(b.parsed_cmd), exit, fmtMs(b.duration_ms));
   const cut = b.truncated_bytes ? h('div', { class: 'jp-agent-note' }, `\u2026 ${fmtBytes(b.truncated_bytes)} of earlier output not shown`) : null;
   const out = b.output ? h('pre', { class: 'jp-agent-output', 'data-scroll-key': `${b.id}:out` }, b.output) : null;
-  return h('div', { class: `jp-agent-block jp-agent-command jp-agent-command-${b.status}` }, head, info, cut, out);
+  // The approvals it asked for, right under the command (its output comes after them).
+  const boxes = asked.map(a => approvalBox(a, ctx));
+  return h('div', { class: `jp-agent-block jp-agent-command jp-agent-command-${b.status}` }, head, info, boxes, cut, out);
+}
+
+/** A tool call's JSON arguments as the user reads them: `name: value` for short values, a
+ * labelled block for text with newlines (real line breaks, not `\n`); anything that is not a
+ * JSON object stays as sent. */
+export function toolArguments(raw: string): HTMLElement {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return h('pre', { class: 'jp-agent-output jp-agent-args' }, raw);
+  }
+  const rows = Object.entries(parsed as Record<string, unknown>).map(([key, value]) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return typeof value === 'string' && value.includes('\n')
+      ? h('div', { class: 'jp-agent-arg' }, h('span', { class: 'jp-agent-arg-name' }, `${key}:`), h('pre', { class: 'jp-agent-output' }, value))
+      : h('div', { class: 'jp-agent-arg' }, h('span', { class: 'jp-agent-arg-name' }, `${key}: `), h('code', {}, text));
+  });
+  return h('div', { class: 'jp-agent-args' }, rows);
 }
 
 function renderTool(b: ToolBlock): HTMLElement {
   const head = h('div', { class: 'jp-agent-head' }, statusIcon(b.status), h('span', { class: 'jp-agent-label' }, 'Tool'), h('code', {}, b.name));
-  const args = b.arguments ? h('pre', { class: 'jp-agent-output jp-agent-args' }, b.arguments) : null;
+  const args = b.arguments ? toolArguments(b.arguments) : null;
   const out = b.output ? h('pre', { class: 'jp-agent-output', 'data-scroll-key': `${b.id}:out` }, b.output) : null;
   return h('div', { class: `jp-agent-block jp-agent-tool jp-agent-tool-${b.status}` }, head, args, meta(b.status, fmtMs(b.duration_ms)), out);
 }
@@ -178,18 +202,55 @@ function renderFile(entry: FileEntry, ctx: IRenderContext, key: string, defaultO
   return details(ctx, key, defaultOpen, summary, codePre(entry.diff, 'diff', `${key}:diff`), cut);
 }
 
-function renderPatch(b: PatchBlock, ctx: IRenderContext): HTMLElement {
-  const titles: Record<string, string> = { applying: 'Applying patch', applied: 'Patch applied', failed: 'Patch failed', aborted: 'Patch aborted' };
+const PATCH_TITLES: Record<string, string> = {
+  pending: 'Patch',
+  applying: 'Applying patch',
+  applied: 'Patch applied',
+  failed: 'Patch failed',
+  declined: 'Patch rejected by user',
+  aborted: 'Patch aborted'
+};
+
+/** Where a patch stands: its patch block's status once it is applied, else its approval's. */
+function patchStatus(asked: ApprovalBlock | null, patch: PatchBlock | null, failed: ToolBlock | null): string {
+  if (patch !== null) {
+    return patch.status;
+  }
+  if (failed !== null) {
+    return 'failed'; // approved, then refused (the files changed while waiting, ...)
+  }
+  if (asked === null || asked.status === 'pending') {
+    return 'pending';
+  }
+  if (asked.decision === 'denied') {
+    return 'declined';
+  }
+  return asked.decision === 'abort' || asked.status === 'aborted' ? 'aborted' : 'applying';
+}
+
+/** One patch: its diff once, the approval it asked for right under it (buttons, then the
+ * verdict), what became of it. A declined patch is a small dimmed block, its diff collapsed. */
+function renderPatch(asked: ApprovalBlock | null, patch: PatchBlock | null, failed: ToolBlock | null, ctx: IRenderContext): HTMLElement {
+  const status = patchStatus(asked, patch, failed);
+  const id = (asked ?? patch)?.id ?? '';
+  const files = patch?.files ?? asked?.files ?? [];
   const head = h(
     'div',
     { class: 'jp-agent-head' },
-    statusIcon(b.status),
-    h('span', { class: 'jp-agent-label' }, titles[b.status] || 'Patch'),
-    b.auto_approved ? h('span', { class: 'jp-agent-meta' }, ' (auto-approved)') : null
+    statusIcon(status === 'pending' ? 'waiting' : status),
+    h('span', { class: 'jp-agent-label' }, PATCH_TITLES[status] || 'Patch'),
+    h('span', { class: 'jp-agent-meta' }, ` ${plural(files.length, 'file')}`),
+    patch?.auto_approved ? h('span', { class: 'jp-agent-meta' }, ' (auto-approved)') : null
   );
-  const files = (b.files || []).map((f, n) => renderFile(f, ctx, `${b.id}:f${n}`, b.files.length <= 3));
-  const err = b.status === 'failed' && b.stderr ? h('pre', { class: 'jp-agent-output jp-agent-error-text' }, b.stderr) : null;
-  return h('div', { class: `jp-agent-block jp-agent-patch jp-agent-patch-${b.status}` }, head, err, files);
+  const error = status === 'failed' ? (patch?.stderr || failed?.output || '') : '';
+  const err = error ? h('pre', { class: 'jp-agent-output jp-agent-error-text' }, error) : null;
+  const open = status !== 'declined' && files.length <= 3;
+  // A declined patch's files have keys of their own: they start collapsed, however the
+  // pending patch's were left.
+  const key = status === 'declined' ? `${id}:declined` : id;
+  const shown = files.map((f, n) => renderFile(f, ctx, `${key}:f${n}`, open));
+  const box = asked !== null && status !== 'declined' ? approvalBox(asked, ctx) : null;
+  return h('div', { class: `jp-agent-block jp-agent-patch jp-agent-patch-${status}` }, head, err, shown, box);
 }
 
 function renderPlan(b: PlanBlock): HTMLElement {
@@ -206,15 +267,34 @@ function renderPlan(b: PlanBlock): HTMLElement {
   );
 }
 
-function renderApproval(b: ApprovalBlock, ctx: IRenderContext): HTMLElement {
+/** What "Approve for session" remembers: the session keys of tools/approval_rules.py
+ * (`exec_session_key`, `patch_session_key`) and tools/run_python.py. */
+function buttonTitle(b: ApprovalBlock, opt: string): string {
+  const python = pythonCode(b.argv) !== null;
+  const what = b.request === 'patch' ? 'patch' : python ? 'code' : 'command';
+  switch (opt) {
+    case 'approved':
+      return b.request === 'patch' ? 'Apply this patch once' : python ? 'Run this code once' : 'Run this command once';
+    case 'approved_for_session':
+      return b.request === 'patch'
+        ? 'Apply it, and do not ask again in this session for this exact patch in this directory (any other patch still asks)'
+        : python
+          ? 'Run it, and do not ask again in this session for this exact code'
+          : 'Run it, and do not ask again in this session for this exact command in this directory';
+    case 'denied':
+      return `Do not ${b.request === 'patch' ? 'apply' : 'run'} this ${what}; the agent goes on`;
+    case 'abort':
+      return `Do not ${b.request === 'patch' ? 'apply' : 'run'} this ${what}, and stop the turn`;
+    default:
+      return '';
+  }
+}
+
+/** The question, the reason, and the buttons (pending) or the verdict: shown inside the block
+ * of the command or patch it asks about, which shows the command or the diff itself. */
+function approvalBox(b: ApprovalBlock, ctx: IRenderContext, ...what: Child[]): HTMLElement {
   const sent = ctx.sentDecisions.get(b.call_id);
   const pending = b.status === 'pending' && sent === undefined;
-  const what =
-    b.request === 'exec'
-      ? pythonCode(b.argv) !== null
-        ? [codePre((pythonCode(b.argv) as string).replace(/\n+$/, ''), 'python')]
-        : [codePre('$ ' + shellJoin(b.argv), 'console'), meta(b.cwd ? `in ${b.cwd}` : null)]
-      : (b.files || []).map((f, n) => renderFile(f, ctx, `${b.id}:f${n}`, true));
   const root = b.grant_root ? h('div', { class: 'jp-agent-note' }, `Also grants write access to ${b.grant_root}`) : null;
   const reason = b.reason ? h('blockquote', { class: 'jp-agent-reason' }, b.reason) : null;
   const buttons = h(
@@ -226,6 +306,7 @@ function renderApproval(b: ApprovalBlock, ctx: IRenderContext): HTMLElement {
         {
           class: `jp-agent-btn jp-agent-btn-${opt}`,
           type: 'button',
+          title: buttonTitle(b, opt),
           disabled: !pending,
           'data-decision': opt,
           onclick: () => ctx.decide(b.call_id, opt)
@@ -240,16 +321,31 @@ function renderApproval(b: ApprovalBlock, ctx: IRenderContext): HTMLElement {
   } else if (b.status === 'aborted') {
     verdict = h('div', { class: 'jp-agent-verdict jp-agent-verdict-abort' }, 'Aborted before a decision');
   }
-  const title = b.request === 'exec' ? 'Run this command?' : 'Apply this patch?';
+  const title = b.request === 'patch' ? 'Apply this patch?' : pythonCode(b.argv) !== null ? 'Run this Python code?' : 'Run this command?';
   return h(
     'div',
-    { class: `jp-agent-block jp-agent-approval jp-agent-approval-${b.status}` },
+    { class: `jp-agent-approval jp-agent-approval-${b.status}` },
     h('div', { class: 'jp-agent-label' }, title),
     what,
     root,
     reason,
     b.status === 'pending' ? buttons : verdict
   );
+}
+
+/** An approval with no block of its own to sit in: it shows what it asks about. */
+function renderApproval(b: ApprovalBlock, ctx: IRenderContext): HTMLElement {
+  if (b.request === 'patch') {
+    return renderPatch(b, null, null, ctx);
+  }
+  const source = pythonCode(b.argv);
+  const what =
+    source !== null
+      ? [codePre(source.replace(/\n+$/, ''), 'python')]
+      : [codePre('$ ' + commandText(b.argv), 'console'), meta(b.cwd ? `in ${b.cwd}` : null)];
+  const box = approvalBox(b, ctx, ...what);
+  box.classList.add('jp-agent-block');
+  return box;
 }
 
 function renderError(b: Extract<TranscriptBlock, { kind: 'error' }>): HTMLElement {
@@ -271,6 +367,65 @@ function renderNotice(b: Extract<TranscriptBlock, { kind: 'notice' }>): HTMLElem
   return h('div', { class: `jp-agent-block jp-agent-notice jp-agent-notice-${b.level}` }, b.message);
 }
 
+/** Blocks drawn as one, at the first one's place: a call's command with the approvals it asked
+ * for; a patch's approval with its patch block (or the failed apply_patch call). */
+export interface IUnit {
+  id: string;
+  blocks: TranscriptBlock[];
+}
+
+function unitKey(b: TranscriptBlock, commands: ReadonlySet<string>, patches: ReadonlySet<string>): string {
+  if (b.kind === 'command' || (b.kind === 'approval' && b.request === 'exec' && commands.has(b.call_id))) {
+    return `command:${b.call_id}`;
+  }
+  const call = b.kind === 'approval' || b.kind === 'patch' || (b.kind === 'tool' && b.name === 'apply_patch') ? b.call_id : null;
+  if (call !== null && patches.has(call) && (b.kind !== 'approval' || b.request === 'patch')) {
+    return `patch:${call}`;
+  }
+  return `block:${b.id}`;
+}
+
+export function groupBlocks(blocks: readonly TranscriptBlock[]): IUnit[] {
+  const commands = new Set<string>();
+  const patches = new Set<string>(); // calls whose patch asked for approval
+  for (const b of blocks) {
+    if (b.kind === 'command') {
+      commands.add(b.call_id);
+    } else if (b.kind === 'approval' && b.request === 'patch') {
+      patches.add(b.call_id);
+    }
+  }
+  const units = new Map<string, IUnit>();
+  for (const b of blocks) {
+    const key = unitKey(b, commands, patches);
+    const unit = units.get(key);
+    if (unit === undefined) {
+      units.set(key, { id: b.id, blocks: [b] });
+    } else {
+      unit.blocks.push(b);
+    }
+  }
+  return [...units.values()];
+}
+
+export function renderUnit(unit: IUnit, ctx: IRenderContext): HTMLElement {
+  const { blocks } = unit;
+  const approvals = blocks.filter((b): b is ApprovalBlock => b.kind === 'approval');
+  const command = blocks.find((b): b is CommandBlock => b.kind === 'command');
+  let el: HTMLElement;
+  if (blocks.length === 1) {
+    el = renderBlock(blocks[0], ctx);
+  } else if (command !== undefined) {
+    el = renderCommand(command, approvals, ctx);
+  } else {
+    const patch = blocks.find((b): b is PatchBlock => b.kind === 'patch') ?? null;
+    const failed = blocks.find((b): b is ToolBlock => b.kind === 'tool') ?? null;
+    el = renderPatch(approvals[approvals.length - 1] ?? null, patch, failed, ctx);
+  }
+  el.dataset.blockId = unit.id;
+  return el;
+}
+
 export function renderBlock(b: TranscriptBlock, ctx: IRenderContext): HTMLElement {
   let el: HTMLElement;
   switch (b.kind) {
@@ -284,13 +439,13 @@ export function renderBlock(b: TranscriptBlock, ctx: IRenderContext): HTMLElemen
       el = renderReasoning(b, ctx);
       break;
     case 'command':
-      el = renderCommand(b);
+      el = renderCommand(b, [], ctx);
       break;
     case 'tool':
       el = renderTool(b);
       break;
     case 'patch':
-      el = renderPatch(b, ctx);
+      el = renderPatch(null, b, null, ctx);
       break;
     case 'plan':
       el = renderPlan(b);

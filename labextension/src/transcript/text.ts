@@ -11,6 +11,19 @@ export function shellJoin(argv: readonly string[] | null | undefined): string {
     .join(' ');
 }
 
+const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash']);
+
+/** How a command is shown: `bash -c SCRIPT` / `bash -lc SCRIPT` as the script itself (as
+ * Codex shows it; the approval still covers the exact argv), anything else `shellJoin`ed.
+ * Same rule as the kernel's parts.command_text. */
+export function commandText(argv: readonly string[] | null | undefined): string {
+  const a = argv || [];
+  if (a.length === 3 && SHELLS.has(a[0].split('/').pop() || '') && (a[1] === '-c' || a[1] === '-lc') && a[2].trim()) {
+    return a[2];
+  }
+  return shellJoin(a);
+}
+
 /** `1 file`, `2 files`, `0 files`. */
 export function plural(n: number, noun: string): string {
   return `${n} ${n === 1 ? noun : noun + 's'}`;

@@ -8,13 +8,14 @@
 // open <details>, selection and scroll positions). `tick()` advances the clocks (elapsed
 // time, retry countdowns) without redrawing.
 
-import { codePre, details, renderBlock, type ICodeAction, type IRenderContext } from './blocks';
+import { codePre, details, groupBlocks, renderUnit, type ICodeAction, type IRenderContext } from './blocks';
 import { h, keepScroll } from './dom';
 import { ACTIVE_STATES, type Decision, type TranscriptModel } from './model';
 import { fmtMs } from './text';
 
 const STATE_LABELS: Record<string, string> = {
   idle: 'Ready',
+  queued: 'Queued',
   running: 'Running',
   waiting_for_approval: 'Waiting for approval',
   done: 'Done',
@@ -96,21 +97,24 @@ export class TranscriptView {
     }
     const seen = new Set<string>();
     let prev: HTMLElement | null = null;
-    for (const b of model.blocks()) {
-      seen.add(b.id);
-      const sent = b.kind === 'approval' ? model.sentDecisions.get(b.call_id) ?? '' : '';
-      const key = `${b.rev}|${sent}`;
-      let entry = this._drawn.get(b.id);
+    for (const unit of groupBlocks(model.blocks())) {
+      // A unit (a command with its approvals, a patch with its approval) is drawn again when
+      // any of its blocks moved, or the decision sent for one of them changed.
+      seen.add(unit.id);
+      const key = unit.blocks
+        .map(b => `${b.id}:${b.rev}|${b.kind === 'approval' ? model.sentDecisions.get(b.call_id) ?? '' : ''}`)
+        .join(',');
+      let entry = this._drawn.get(unit.id);
       let placed = entry !== undefined;
       if (entry === undefined || entry.key !== key) {
-        const node = renderBlock(b, this._ctx);
+        const node = renderUnit(unit, this._ctx);
         if (entry !== undefined && entry.node.parentNode === this.blocks) {
           keepScroll(entry.node, node);
         } else {
           placed = false;
         }
         entry = { key, node };
-        this._drawn.set(b.id, entry);
+        this._drawn.set(unit.id, entry);
       }
       const expected: ChildNode | null = prev !== null ? prev.nextSibling : this.blocks.firstChild;
       if (expected !== entry.node) {

@@ -27,7 +27,7 @@ from agent.protocol.policy import ReviewDecision
 from .render import TextRenderer
 
 EXEC_PROMPT = "[a]pprove / approve for [s]ession / [d]eny / a[b]ort: "
-PATCH_PROMPT = "[a]pprove / [d]eny / a[b]ort: "
+PATCH_PROMPT = "[a]pprove / approve for [s]ession / [d]eny / a[b]ort: "
 ANSWERS: dict[str, ReviewDecision] = {
     "a": "approved", "approve": "approved", "y": "approved", "yes": "approved",
     "s": "approved_for_session", "session": "approved_for_session",
@@ -84,15 +84,14 @@ class TextView:
 
     def decide(self, request: ApprovalRequest) -> ReviewDecision:
         """Ask until the answer is valid (at most MAX_ATTEMPTS; then deny). End of input aborts."""
-        is_exec = isinstance(request, ev.ExecApprovalRequest)
-        prompt = EXEC_PROMPT if is_exec else PATCH_PROMPT
+        prompt = EXEC_PROMPT if isinstance(request, ev.ExecApprovalRequest) else PATCH_PROMPT
         for _ in range(MAX_ATTEMPTS):
             try:
                 answer = self.ask(prompt).strip().lower()
             except (EOFError, KeyboardInterrupt):
                 return "abort"
             decision = ANSWERS.get(answer)
-            if decision is not None and (is_exec or decision != "approved_for_session"):
+            if decision is not None:
                 return decision
             self.renderer.out.write(f"please answer with one of: {prompt.rstrip(': ')}\n")
         return "denied"

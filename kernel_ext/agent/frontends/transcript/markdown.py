@@ -10,9 +10,10 @@ cut to their last lines and long diffs to their first lines, with a note saying 
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from .parts import command_text
 
 OUTPUT_LINES = 40
 DIFF_LINES = 400
@@ -24,6 +25,7 @@ DECISION_LABELS = {
     "abort": "Aborted the turn",
 }
 STATE_LABELS = {
+    "queued": "Queued",
     "running": "Running",
     "waiting_for_approval": "Waiting for approval",
     "done": "Done",
@@ -34,13 +36,55 @@ _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
 def render_markdown(state: dict[str, Any]) -> str:
-    """The whole transcript: blocks in order, the turn diff when no patch showed it, a footer."""
-    parts = [_RENDERERS.get(block["kind"], _unknown)(block) for block in state.get("blocks", [])]
-    has_patch = any(block["kind"] == "patch" for block in state.get("blocks", []))
+    """The whole transcript: blocks in order, the turn diff when no patch showed it, a footer.
+    An approval is shown in its tool's block (a command's, under the command; a patch's, with
+    its diff shown once), not as a block of its own."""
+    blocks = state.get("blocks", [])
+    calls = _by_call(blocks)
+    parts = [_render(block, calls) for block in blocks if not _inlined(block, calls)]
+    has_patch = any(block["kind"] == "patch" for block in blocks)
     if state.get("turn_diff") and not has_patch:
         parts.append("**Changes in this turn:**\n\n" + fence(_head_lines(state["turn_diff"], DIFF_LINES), "diff"))
     parts.append(footer(state.get("status", {})))
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+Calls = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def _by_call(blocks: list[dict[str, Any]]) -> Calls:
+    """(kind, call_id) -> the command, patch, apply_patch tool and approval blocks of each call."""
+    calls: Calls = {}
+    for block in blocks:
+        if block["kind"] in ("command", "patch", "approval") or (block["kind"] == "tool" and block["name"] == "apply_patch"):
+            calls.setdefault((block["kind"], block["call_id"]), []).append(block)
+    return calls
+
+
+def _patch_approval(call_id: str, calls: Calls) -> dict[str, Any] | None:
+    found = [a for a in calls.get(("approval", call_id), []) if a["request"] == "patch"]
+    return found[-1] if found else None
+
+
+def _inlined(block: dict[str, Any], calls: Calls) -> bool:
+    """Shown inside another block of its call: an exec approval in its command, a patch block
+    and a failed apply_patch call in the patch's approval."""
+    if block["kind"] == "approval":
+        return block["request"] == "exec" and ("command", block["call_id"]) in calls
+    if block["kind"] in ("patch", "tool") and "call_id" in block:
+        return _patch_approval(block["call_id"], calls) is not None
+    return False
+
+
+def _render(block: dict[str, Any], calls: Calls) -> str:
+    kind, call_id = block["kind"], block.get("call_id", "")
+    if kind == "command":
+        return _command(block, calls.get(("approval", call_id), []))
+    if kind == "approval" and block["request"] == "patch":
+        tools = calls.get(("tool", call_id), [])
+        patches = calls.get(("patch", call_id), [])
+        return _patch_unit(block, patches[-1] if patches else None, tools[-1] if tools else None)
+    return _RENDERERS.get(kind, _unknown)(block)
 
 
 def fence(text: str, lang: str = "") -> str:
@@ -122,23 +166,41 @@ def python_code(argv: list[str]) -> str | None:
     return argv[1] if len(argv) == 2 and argv[0] == "run_python" else None
 
 
-def _command(block: dict[str, Any]) -> str:
+def _command(block: dict[str, Any], approvals: Sequence[dict[str, Any]] = ()) -> str:
+    """A command (or run_python's code), the approvals it asked for right under it, its output."""
     output, dropped = _tail_lines(block.get("output", ""), OUTPUT_LINES)
+    shown = (["… (earlier output not shown)"] if dropped or block.get("truncated_bytes") else []) + ([output] if output else [])
     source = python_code(block["argv"])
-    lines = [] if source is not None else [f"$ {shlex.join(block['argv'])}"]
-    if dropped or block.get("truncated_bytes"):
-        lines.append("… (earlier output not shown)")
-    if output:
-        lines.append(output)
     ran = block.get("exit_code") is not None and block["status"] != "declined"
-    caption = [f"`exit {block['exit_code']}`" if ran else ""]
+    caption = ["`run_python`" if source is not None else "", f"`exit {block['exit_code']}`" if ran else ""]
     caption += [_seconds(block.get("duration_ms")), f"in {code(block['cwd'])}" if block.get("cwd") else ""]
     if block["status"] in ("declined", "aborted", "running", "waiting"):
         caption.insert(0, f"*{block['status']}*")
+    out = fence("\n".join(shown), "text") if shown else ""
     if source is not None:
-        shown = fence(source.rstrip("\n"), "python") + ("\n" + fence("\n".join(lines), "text") if lines else "")
-        return shown + "\n" + " · ".join(c for c in ["`run_python`", *caption] if c)
-    return fence("\n".join(lines), "console") + "\n" + " · ".join(c for c in caption if c)
+        head = fence(source.rstrip("\n"), "python")
+    elif approvals:
+        head = fence(f"$ {command_text(block['argv'])}", "console")
+    else:
+        head, out = fence("\n".join([f"$ {command_text(block['argv'])}", *shown]), "console"), ""
+    asked = "\n\n".join(_asked(a) for a in approvals)
+    body = head + (f"\n\n{asked}\n\n" if asked else "\n") + (out + "\n" if out else "")
+    return body + " · ".join(c for c in caption if c)
+
+
+def _asked(approval: dict[str, Any]) -> str:
+    """An approval shown inside its tool's block: what was asked, why, and the answer."""
+    what = "Apply this patch?" if approval["request"] == "patch" else (
+        "Run this Python code?" if python_code(approval["argv"]) is not None else "Run this command?")
+    reason = f" — {inline(approval['reason'])}" if approval.get("reason") else ""
+    root = f" (also grants write access to {code(approval['grant_root'])})" if approval.get("grant_root") else ""
+    return f"**{what}**{reason}{root} {_verdict(approval)}"
+
+
+def _verdict(approval: dict[str, Any]) -> str:
+    if approval["status"] == "decided":
+        return f"→ **{DECISION_LABELS.get(approval['decision'], approval['decision'])}**"
+    return "→ *aborted before a decision*" if approval["status"] == "aborted" else "→ *waiting for a decision*"
 
 
 def _tool(block: dict[str, Any]) -> str:
@@ -163,12 +225,41 @@ def _files(files: list[dict[str, Any]]) -> str:
     return "\n\n".join(parts)
 
 
+PATCH_TITLES = {"applying": "Applying patch", "applied": "Patch applied", "failed": "Patch failed", "aborted": "Patch aborted"}
+
+
 def _patch(block: dict[str, Any]) -> str:
-    verdict = {"applying": "Applying patch", "applied": "Patch applied", "failed": "Patch failed", "aborted": "Patch aborted"}
-    head = f"**{verdict.get(block['status'], 'Patch')}** ({_count(len(block['files']), 'file')})"
-    if block["status"] == "failed" and block.get("stderr"):
-        head += f": {inline(block['stderr'])}"
-    return head + ("\n\n" + _files(block["files"]) if block["files"] else "")
+    return _patch_unit(None, block, None)
+
+
+def _patch_unit(approval: dict[str, Any] | None, patch: dict[str, Any] | None, tool: dict[str, Any] | None) -> str:
+    """One patch: its approval (if it asked), its diff once, and what became of it. A declined
+    patch is one line naming its files."""
+    files = (patch or approval or {}).get("files", [])
+    decision = approval["decision"] if approval is not None else None
+    count = f" ({_count(len(files), 'file')})"
+    if patch is None and decision == "denied":
+        names = ", ".join(code(entry["path"]) for entry in files)
+        return f"**Patch rejected by user**{count}" + (f": {names}" if names else "")
+    if patch is not None:
+        title = PATCH_TITLES.get(patch["status"], "Patch")
+    elif tool is not None:
+        title = "Patch failed"
+    elif approval is not None and approval["status"] == "pending":
+        title = "Apply this patch?"
+    elif decision == "abort" or (approval is not None and approval["status"] == "aborted"):
+        title = "Patch aborted"
+    else:
+        title = "Applying patch"
+    head = f"**{title}**{count}"
+    error = (patch or {}).get("stderr") if patch is not None and patch["status"] == "failed" else (tool or {}).get("output")
+    if error:
+        head += f": {inline(error)}"
+    if approval is not None:
+        reason = f" — {inline(approval['reason'])}" if approval.get("reason") else ""
+        root = f" (also grants write access to {code(approval['grant_root'])})" if approval.get("grant_root") else ""
+        head += f"\n\nAsked{reason}{root} {_verdict(approval)}"
+    return head + ("\n\n" + _files(files) if files else "")
 
 
 def _plan(block: dict[str, Any]) -> str:
@@ -189,16 +280,12 @@ def _approval(block: dict[str, Any]) -> str:
     if source is not None:
         head = "**Approval requested** to run Python in the kernel:\n\n" + fence(source.rstrip("\n"), "python")
     elif block["request"] == "exec":
-        head = f"**Approval requested** to run {code(shlex.join(block['argv']))} in {code(block['cwd'] or '')}"
+        head = f"**Approval requested** to run {code(command_text(block['argv']))} in {code(block['cwd'] or '')}"
     else:
         head = f"**Approval requested** to apply a patch ({_count(len(block['files']), 'file')})"
     reason = f"\n\n> {inline(block['reason'])}" if block.get("reason") else ""
     body = "\n\n" + _files(block["files"]) if block.get("files") else ""
-    if block["status"] == "decided":
-        verdict = f"→ **{DECISION_LABELS.get(block['decision'], block['decision'])}**"
-    else:
-        verdict = "→ *aborted before a decision*" if block["status"] == "aborted" else "→ *waiting for a decision*"
-    return head + reason + body + "\n\n" + verdict
+    return head + reason + body + "\n\n" + _verdict(block)
 
 
 def _error(block: dict[str, Any]) -> str:

@@ -77,6 +77,19 @@ class OutputTail:
         return clean_terminal_text(data.decode("utf-8", "replace"))
 
 
+SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
+
+
+def command_text(argv: list[str]) -> str:
+    """How a command is shown: `bash -c SCRIPT` / `bash -lc SCRIPT` as the script itself
+    (as Codex shows it; the approval still covers the exact argv), anything else joined
+    with readable quoting (`'` inside quotes as `'"'"'`). Same rule as text.ts `commandText`."""
+    if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in SHELLS and argv[1] in ("-c", "-lc") and argv[2].strip():
+        return argv[2]
+    return " ".join("''" if a == "" else a if re.fullmatch(r"[\w@%+=:,./-]+", a) else "'" + a.replace("'", "'\"'\"'") + "'"
+                    for a in argv)
+
+
 def clean_terminal_text(text: str) -> str:
     """Drop ANSI escape sequences and collapse carriage-return progress lines."""
     text = _ANSI.sub("", text).replace("\r\n", "\n")

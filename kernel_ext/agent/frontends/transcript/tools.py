@@ -14,7 +14,10 @@ from agent.protocol import events as ev
 from .parts import OutputTail, clip_tail, file_entries
 
 EXEC_OPTIONS = ("approved", "approved_for_session", "denied", "abort")
-PATCH_OPTIONS = ("approved", "denied", "abort")
+PATCH_OPTIONS = EXEC_OPTIONS
+"""A patch approved for the session is not asked again when the very same patch comes back in
+the same directory (apply_patch's session key: the patch text and the cwd)."""
+_DECLINED = ("denied", "abort")
 _TOOL_TEXT_CHARS = 16 * 1024
 
 
@@ -91,8 +94,9 @@ class ToolBlocks:
 
     def _on_tool_call_end(self, m: ev.ToolCallEnd) -> None:
         if m.name == "apply_patch":
-            if ("patch", m.call_id) in self._by_call:
-                return
+            approval = self._by_call.get(("approval", m.call_id))
+            if ("patch", m.call_id) in self._by_call or (approval is not None and approval["decision"] in _DECLINED):
+                return  # the patch block, or the declined approval, already says what happened
             # No patch block: show the error text alone, not the call's JSON arguments.
             self._by_call[("tool", m.call_id)] = self._add(
                 "tool", call_id=m.call_id, name=m.name, arguments="", output="", omitted_chars=0,
@@ -153,6 +157,6 @@ class ToolBlocks:
         previous = self._pending.pop(call_id, None)
         if previous is not None:
             self._touch(previous, status="aborted")
-        self._pending[call_id] = self._add(
+        self._pending[call_id] = self._by_call[("approval", call_id)] = self._add(
             "approval", call_id=call_id, request=request, options=list(options), decision=None, status="pending", **fields
         )

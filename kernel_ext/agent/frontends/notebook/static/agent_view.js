@@ -96,6 +96,7 @@ class FrameScheduler {
 // It also keeps what the user sent that the kernel has not confirmed yet: decisions (their
 // buttons stay disabled) and a stop (shown as stopping).
 const ACTIVE_STATES = new Set([
+    'queued',
     'running',
     'waiting_for_approval'
 ]);
@@ -264,6 +265,21 @@ function escapeHtml(text) {
 }
 function shellJoin(argv) {
     return (argv || []).map((a)=>a === '' ? "''" : /^[\w@%+=:,./-]+$/.test(a) ? a : "'" + a.replace(/'/g, "'\"'\"'") + "'").join(' ');
+}
+const SHELLS = new Set([
+    'bash',
+    'sh',
+    'zsh',
+    'dash'
+]);
+/** How a command is shown: `bash -c SCRIPT` / `bash -lc SCRIPT` as the script itself (as
+ * Codex shows it; the approval still covers the exact argv), anything else `shellJoin`ed.
+ * Same rule as the kernel's parts.command_text. */ function commandText(argv) {
+    const a = argv || [];
+    if (a.length === 3 && SHELLS.has(a[0].split('/').pop() || '') && (a[1] === '-c' || a[1] === '-lc') && a[2].trim()) {
+        return a[2];
+    }
+    return shellJoin(a);
 }
 /** `1 file`, `2 files`, `0 files`. */ function plural(n, noun) {
     return `${n} ${n === 1 ? noun : noun + 's'}`;
@@ -678,7 +694,7 @@ function parsedSummary(parsed) {
 /** The code of a `run_python` call (its argv is `["run_python", code]`), else null. */ function pythonCode(argv) {
     return argv && argv.length === 2 && argv[0] === 'run_python' ? argv[1] : null;
 }
-function renderCommand(b) {
+function renderCommand(b, asked, ctx) {
     const source = pythonCode(b.argv);
     const head = source !== null ? [
         h('div', {
@@ -691,7 +707,7 @@ function renderCommand(b) {
         class: 'jp-agent-head'
     }, statusIcon(b.status), h('code', {
         class: 'jp-agent-argv',
-        html: highlight('$ ' + shellJoin(b.argv), 'console')
+        html: highlight('$ ' + commandText(b.argv), 'console')
     }));
     // A declined command never ran: no exit code, whatever placeholder its end event carried.
     const exit = b.exit_code !== null && b.exit_code !== undefined && b.status !== 'declined' ? `exit ${b.exit_code}` : null;
@@ -703,9 +719,43 @@ function renderCommand(b) {
         class: 'jp-agent-output',
         'data-scroll-key': `${b.id}:out`
     }, b.output) : null;
+    // The approvals it asked for, right under the command (its output comes after them).
+    const boxes = asked.map((a)=>approvalBox(a, ctx));
     return h('div', {
         class: `jp-agent-block jp-agent-command jp-agent-command-${b.status}`
-    }, head, info, cut, out);
+    }, head, info, boxes, cut, out);
+}
+/** A tool call's JSON arguments as the user reads them: `name: value` for short values, a
+ * labelled block for text with newlines (real line breaks, not `\n`); anything that is not a
+ * JSON object stays as sent. */ function toolArguments(raw) {
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    } catch  {
+        parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        return h('pre', {
+            class: 'jp-agent-output jp-agent-args'
+        }, raw);
+    }
+    const rows = Object.entries(parsed).map(([key, value])=>{
+        const text = typeof value === 'string' ? value : JSON.stringify(value);
+        return typeof value === 'string' && value.includes('\n') ? h('div', {
+            class: 'jp-agent-arg'
+        }, h('span', {
+            class: 'jp-agent-arg-name'
+        }, `${key}:`), h('pre', {
+            class: 'jp-agent-output'
+        }, value)) : h('div', {
+            class: 'jp-agent-arg'
+        }, h('span', {
+            class: 'jp-agent-arg-name'
+        }, `${key}: `), h('code', {}, text));
+    });
+    return h('div', {
+        class: 'jp-agent-args'
+    }, rows);
 }
 function renderTool(b) {
     const head = h('div', {
@@ -713,9 +763,7 @@ function renderTool(b) {
     }, statusIcon(b.status), h('span', {
         class: 'jp-agent-label'
     }, 'Tool'), h('code', {}, b.name));
-    const args = b.arguments ? h('pre', {
-        class: 'jp-agent-output jp-agent-args'
-    }, b.arguments) : null;
+    const args = b.arguments ? toolArguments(b.arguments) : null;
     const out = b.output ? h('pre', {
         class: 'jp-agent-output',
         'data-scroll-key': `${b.id}:out`
@@ -734,27 +782,56 @@ function renderFile(entry, ctx, key, defaultOpen) {
     }, `\u2026 ${plural(entry.omitted_lines, 'more line')} not shown`) : null;
     return details(ctx, key, defaultOpen, summary, codePre(entry.diff, 'diff', `${key}:diff`), cut);
 }
-function renderPatch(b, ctx) {
-    const titles = {
-        applying: 'Applying patch',
-        applied: 'Patch applied',
-        failed: 'Patch failed',
-        aborted: 'Patch aborted'
-    };
+const PATCH_TITLES = {
+    pending: 'Patch',
+    applying: 'Applying patch',
+    applied: 'Patch applied',
+    failed: 'Patch failed',
+    declined: 'Patch rejected by user',
+    aborted: 'Patch aborted'
+};
+/** Where a patch stands: its patch block's status once it is applied, else its approval's. */ function patchStatus(asked, patch, failed) {
+    if (patch !== null) {
+        return patch.status;
+    }
+    if (failed !== null) {
+        return 'failed'; // approved, then refused (the files changed while waiting, ...)
+    }
+    if (asked === null || asked.status === 'pending') {
+        return 'pending';
+    }
+    if (asked.decision === 'denied') {
+        return 'declined';
+    }
+    return asked.decision === 'abort' || asked.status === 'aborted' ? 'aborted' : 'applying';
+}
+/** One patch: its diff once, the approval it asked for right under it (buttons, then the
+ * verdict), what became of it. A declined patch is a small dimmed block, its diff collapsed. */ function renderPatch(asked, patch, failed, ctx) {
+    const status = patchStatus(asked, patch, failed);
+    const id = (asked ?? patch)?.id ?? '';
+    const files = patch?.files ?? asked?.files ?? [];
     const head = h('div', {
         class: 'jp-agent-head'
-    }, statusIcon(b.status), h('span', {
+    }, statusIcon(status === 'pending' ? 'waiting' : status), h('span', {
         class: 'jp-agent-label'
-    }, titles[b.status] || 'Patch'), b.auto_approved ? h('span', {
+    }, PATCH_TITLES[status] || 'Patch'), h('span', {
+        class: 'jp-agent-meta'
+    }, ` ${plural(files.length, 'file')}`), patch?.auto_approved ? h('span', {
         class: 'jp-agent-meta'
     }, ' (auto-approved)') : null);
-    const files = (b.files || []).map((f, n)=>renderFile(f, ctx, `${b.id}:f${n}`, b.files.length <= 3));
-    const err = b.status === 'failed' && b.stderr ? h('pre', {
+    const error = status === 'failed' ? patch?.stderr || failed?.output || '' : '';
+    const err = error ? h('pre', {
         class: 'jp-agent-output jp-agent-error-text'
-    }, b.stderr) : null;
+    }, error) : null;
+    const open = status !== 'declined' && files.length <= 3;
+    // A declined patch's files have keys of their own: they start collapsed, however the
+    // pending patch's were left.
+    const key = status === 'declined' ? `${id}:declined` : id;
+    const shown = files.map((f, n)=>renderFile(f, ctx, `${key}:f${n}`, open));
+    const box = asked !== null && status !== 'declined' ? approvalBox(asked, ctx) : null;
     return h('div', {
-        class: `jp-agent-block jp-agent-patch jp-agent-patch-${b.status}`
-    }, head, err, files);
+        class: `jp-agent-block jp-agent-patch jp-agent-patch-${status}`
+    }, head, err, shown, box);
 }
 function renderPlan(b) {
     const marks = {
@@ -777,15 +854,27 @@ function renderPlan(b) {
         class: 'jp-agent-plan-list'
     }, items));
 }
-function renderApproval(b, ctx) {
+/** What "Approve for session" remembers: the session keys of tools/approval_rules.py
+ * (`exec_session_key`, `patch_session_key`) and tools/run_python.py. */ function buttonTitle(b, opt) {
+    const python = pythonCode(b.argv) !== null;
+    const what = b.request === 'patch' ? 'patch' : python ? 'code' : 'command';
+    switch(opt){
+        case 'approved':
+            return b.request === 'patch' ? 'Apply this patch once' : python ? 'Run this code once' : 'Run this command once';
+        case 'approved_for_session':
+            return b.request === 'patch' ? 'Apply it, and do not ask again in this session for this exact patch in this directory (any other patch still asks)' : python ? 'Run it, and do not ask again in this session for this exact code' : 'Run it, and do not ask again in this session for this exact command in this directory';
+        case 'denied':
+            return `Do not ${b.request === 'patch' ? 'apply' : 'run'} this ${what}; the agent goes on`;
+        case 'abort':
+            return `Do not ${b.request === 'patch' ? 'apply' : 'run'} this ${what}, and stop the turn`;
+        default:
+            return '';
+    }
+}
+/** The question, the reason, and the buttons (pending) or the verdict: shown inside the block
+ * of the command or patch it asks about, which shows the command or the diff itself. */ function approvalBox(b, ctx, ...what) {
     const sent = ctx.sentDecisions.get(b.call_id);
     const pending = b.status === 'pending' && sent === undefined;
-    const what = b.request === 'exec' ? pythonCode(b.argv) !== null ? [
-        codePre(pythonCode(b.argv).replace(/\n+$/, ''), 'python')
-    ] : [
-        codePre('$ ' + shellJoin(b.argv), 'console'),
-        meta(b.cwd ? `in ${b.cwd}` : null)
-    ] : (b.files || []).map((f, n)=>renderFile(f, ctx, `${b.id}:f${n}`, true));
     const root = b.grant_root ? h('div', {
         class: 'jp-agent-note'
     }, `Also grants write access to ${b.grant_root}`) : null;
@@ -797,6 +886,7 @@ function renderApproval(b, ctx) {
     }, (b.options || []).map((opt)=>h('button', {
             class: `jp-agent-btn jp-agent-btn-${opt}`,
             type: 'button',
+            title: buttonTitle(b, opt),
             disabled: !pending,
             'data-decision': opt,
             onclick: ()=>ctx.decide(b.call_id, opt)
@@ -811,12 +901,27 @@ function renderApproval(b, ctx) {
             class: 'jp-agent-verdict jp-agent-verdict-abort'
         }, 'Aborted before a decision');
     }
-    const title = b.request === 'exec' ? 'Run this command?' : 'Apply this patch?';
+    const title = b.request === 'patch' ? 'Apply this patch?' : pythonCode(b.argv) !== null ? 'Run this Python code?' : 'Run this command?';
     return h('div', {
-        class: `jp-agent-block jp-agent-approval jp-agent-approval-${b.status}`
+        class: `jp-agent-approval jp-agent-approval-${b.status}`
     }, h('div', {
         class: 'jp-agent-label'
     }, title), what, root, reason, b.status === 'pending' ? buttons : verdict);
+}
+/** An approval with no block of its own to sit in: it shows what it asks about. */ function renderApproval(b, ctx) {
+    if (b.request === 'patch') {
+        return renderPatch(b, null, null, ctx);
+    }
+    const source = pythonCode(b.argv);
+    const what = source !== null ? [
+        codePre(source.replace(/\n+$/, ''), 'python')
+    ] : [
+        codePre('$ ' + commandText(b.argv), 'console'),
+        meta(b.cwd ? `in ${b.cwd}` : null)
+    ];
+    const box = approvalBox(b, ctx, ...what);
+    box.classList.add('jp-agent-block');
+    return box;
 }
 function renderError(b) {
     const code = b.http_status ? ` (HTTP ${b.http_status})` : '';
@@ -838,6 +943,62 @@ function renderNotice(b) {
         class: `jp-agent-block jp-agent-notice jp-agent-notice-${b.level}`
     }, b.message);
 }
+function unitKey(b, commands, patches) {
+    if (b.kind === 'command' || b.kind === 'approval' && b.request === 'exec' && commands.has(b.call_id)) {
+        return `command:${b.call_id}`;
+    }
+    const call = b.kind === 'approval' || b.kind === 'patch' || b.kind === 'tool' && b.name === 'apply_patch' ? b.call_id : null;
+    if (call !== null && patches.has(call) && (b.kind !== 'approval' || b.request === 'patch')) {
+        return `patch:${call}`;
+    }
+    return `block:${b.id}`;
+}
+function groupBlocks(blocks) {
+    const commands = new Set();
+    const patches = new Set(); // calls whose patch asked for approval
+    for (const b of blocks){
+        if (b.kind === 'command') {
+            commands.add(b.call_id);
+        } else if (b.kind === 'approval' && b.request === 'patch') {
+            patches.add(b.call_id);
+        }
+    }
+    const units = new Map();
+    for (const b of blocks){
+        const key = unitKey(b, commands, patches);
+        const unit = units.get(key);
+        if (unit === undefined) {
+            units.set(key, {
+                id: b.id,
+                blocks: [
+                    b
+                ]
+            });
+        } else {
+            unit.blocks.push(b);
+        }
+    }
+    return [
+        ...units.values()
+    ];
+}
+function renderUnit(unit, ctx) {
+    const { blocks } = unit;
+    const approvals = blocks.filter((b)=>b.kind === 'approval');
+    const command = blocks.find((b)=>b.kind === 'command');
+    let el;
+    if (blocks.length === 1) {
+        el = renderBlock(blocks[0], ctx);
+    } else if (command !== undefined) {
+        el = renderCommand(command, approvals, ctx);
+    } else {
+        const patch = blocks.find((b)=>b.kind === 'patch') ?? null;
+        const failed = blocks.find((b)=>b.kind === 'tool') ?? null;
+        el = renderPatch(approvals[approvals.length - 1] ?? null, patch, failed, ctx);
+    }
+    el.dataset.blockId = unit.id;
+    return el;
+}
 function renderBlock(b, ctx) {
     let el;
     switch(b.kind){
@@ -851,13 +1012,13 @@ function renderBlock(b, ctx) {
             el = renderReasoning(b, ctx);
             break;
         case 'command':
-            el = renderCommand(b);
+            el = renderCommand(b, [], ctx);
             break;
         case 'tool':
             el = renderTool(b);
             break;
         case 'patch':
-            el = renderPatch(b, ctx);
+            el = renderPatch(null, b, null, ctx);
             break;
         case 'plan':
             el = renderPlan(b);
@@ -895,6 +1056,7 @@ function renderBlock(b, ctx) {
 
 const STATE_LABELS = {
     idle: 'Ready',
+    queued: 'Queued',
     running: 'Running',
     waiting_for_approval: 'Waiting for approval',
     done: 'Done',
@@ -937,14 +1099,15 @@ class TranscriptView {
         }
         const seen = new Set();
         let prev = null;
-        for (const b of model.blocks()){
-            seen.add(b.id);
-            const sent = b.kind === 'approval' ? model.sentDecisions.get(b.call_id) ?? '' : '';
-            const key = `${b.rev}|${sent}`;
-            let entry = this._drawn.get(b.id);
+        for (const unit of groupBlocks(model.blocks())){
+            // A unit (a command with its approvals, a patch with its approval) is drawn again when
+            // any of its blocks moved, or the decision sent for one of them changed.
+            seen.add(unit.id);
+            const key = unit.blocks.map((b)=>`${b.id}:${b.rev}|${b.kind === 'approval' ? model.sentDecisions.get(b.call_id) ?? '' : ''}`).join(',');
+            let entry = this._drawn.get(unit.id);
             let placed = entry !== undefined;
             if (entry === undefined || entry.key !== key) {
-                const node = renderBlock(b, this._ctx);
+                const node = renderUnit(unit, this._ctx);
                 if (entry !== undefined && entry.node.parentNode === this.blocks) {
                     keepScroll(entry.node, node);
                 } else {
@@ -954,7 +1117,7 @@ class TranscriptView {
                     key,
                     node
                 };
-                this._drawn.set(b.id, entry);
+                this._drawn.set(unit.id, entry);
             }
             const expected = prev !== null ? prev.nextSibling : this.blocks.firstChild;
             if (expected !== entry.node) {
@@ -1148,5 +1311,5 @@ function widget_render({ model, el }) {
     render: widget_render
 });
 
-export { escapeHtml, highlight, renderMarkdown, shellJoin, widget_render as render };
+export { commandText, escapeHtml, highlight, renderMarkdown, shellJoin, widget_render as render };
 export default widget;
