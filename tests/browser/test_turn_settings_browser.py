@@ -10,13 +10,9 @@ from tests.scripted_server import Reply
 
 from .conftest import Lab
 from .test_panel_browser import INPUT, PANEL, open_notebook, open_panel, shot
-from .test_widget_browser import NB, run_cell, wait_cell_done
+from .test_widget_browser import output_text, run_cell, wait_cell_done
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def output_text(page, i: int) -> str:
-    return page.locator(f"{NB} .jp-Cell").nth(i).locator(".jp-OutputArea").inner_text()
 
 
 def test_a_cell_flag_is_shown_as_this_turn_only_and_a_panel_prompt_queues_behind_it(page, lab: Lab):
@@ -38,7 +34,7 @@ def test_a_cell_flag_is_shown_as_this_turn_only_and_a_panel_prompt_queues_behind
 
     run_cell(page, 2)  # %agent status while the flagged turn runs
     wait_cell_done(page, 2)
-    said = output_text(page, 2)
+    said = output_text(page, 2, "this turn")
     assert "on-request (this turn; later turns: untrusted)" in said, said
 
     page.locator(INPUT).fill("and now from the panel")

@@ -9,7 +9,7 @@ import pytest
 from tests.scripted_server import Reply, ToolCall
 
 from .conftest import Lab
-from .test_widget_browser import NB, open_notebook, run_cell, shot, wait_cell_done
+from .test_widget_browser import NB, open_notebook, output_text, run_cell, shot, wait_cell_done
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -22,10 +22,6 @@ def approve(cell) -> None:
     pending.wait_for(timeout=30_000)
     pending.locator("button.jp-agent-btn-approved").click()
     pending.wait_for(state="detached", timeout=30_000)
-
-
-def output_text(page, i: int) -> str:
-    return page.locator(f"{NB} .jp-Cell").nth(i).locator(".jp-OutputArea").inner_text()
 
 
 def test_undo_a_turn_that_changed_files_through_shell_and_run_python(page, lab: Lab):
@@ -53,17 +49,17 @@ def test_undo_a_turn_that_changed_files_through_shell_and_run_python(page, lab: 
 
     run_cell(page, 3)
     wait_cell_done(page, 3)
-    diff = output_text(page, 3)
+    diff = output_text(page, 3, "notes.txt")
     assert "notes.txt" in diff and "+kept notes" in diff, diff
     assert "data.csv" in diff and "-old,data" in diff and "+a,b" in diff, diff
 
     run_cell(page, 4)
     wait_cell_done(page, 4)
-    undone = output_text(page, 4)
+    undone = output_text(page, 4, "Undone")
     assert "Undone" in undone and "notes.txt" in undone and "data.csv" in undone and "x" in undone, undone
     run_cell(page, 5)
     wait_cell_done(page, 5)
-    assert output_text(page, 5).split() == ["old,data", "1", "False"]
+    assert output_text(page, 5, "old,data").split() == ["old,data", "1", "False"]
     assert not (lab.root / "notes.txt").exists() and (lab.root / "data.csv").read_text() == "old,data\n"
     page.locator(f"{NB} .jp-Cell").nth(5).scroll_into_view_if_needed()
     shot(page, "undo-2-diff-and-undo")

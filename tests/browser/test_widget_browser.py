@@ -87,6 +87,13 @@ def run_cell(page, i: int):
     raise AssertionError(f"cell {i} did not start")
 
 
+def output_text(page, i: int, expect: str) -> str:
+    """Cell i's output once it shows `expect` (the output area may render after the prompt number)."""
+    area = page.locator(f"{NB} .jp-Cell").nth(i).locator(".jp-OutputArea")
+    area.locator(f"text={expect}").first.wait_for(timeout=30_000)
+    return area.inner_text()
+
+
 def wait_cell_done(page, i: int, timeout: float = 30_000) -> None:
     page.wait_for_function(
         """(i) => {
