@@ -133,6 +133,7 @@ class _Walker:
         check_file = file_check(matcher)
         prefix = rel_dir + "/" if rel_dir else ""
         hidden, recorded, previous, racy_from = self.hidden, self.snap.entries, self.previous, self.racy_from
+        max_total, max_files, is_dir = self.limits.max_total_bytes, self.limits.max_files, _S_ISDIR
         for entry in entries:
             name = entry.name
             rel = prefix + name
@@ -142,7 +143,7 @@ class _Walker:
                 st = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue
-            if _S_ISDIR(st.st_mode):
+            if is_dir(st.st_mode):
                 if check is None or not check(rel, True, name):
                     self.enter(dfd, name, rel, matcher)
                 continue
@@ -150,8 +151,10 @@ class _Walker:
                 continue
             old = previous.get(rel)  # the fast path: same stat as last time, and not racy
             if (old is not None and old.stamp == (st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_mode)
-                    and old.mtime_ns < racy_from and self.total + old.size <= self.limits.max_total_bytes):
-                self.count_one(rel)
+                    and old.mtime_ns < racy_from and self.total + old.size <= max_total):
+                if self.count >= max_files:  # the cap (this loop runs once per file: kept inline)
+                    raise _Capped(rel)
+                self.count += 1
                 self.total += old.size
                 recorded[rel] = old
             else:
@@ -166,11 +169,6 @@ class _Walker:
             self.walk_dir(child, rel, matcher)
         finally:
             os.close(child)
-
-    def count_one(self, rel: str) -> None:
-        if self.count >= self.limits.max_files:
-            raise _Capped(rel)
-        self.count += 1
 
     def visit(self, dfd: int, name: str, rel: str, st: os.stat_result) -> None:
         if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
