@@ -188,7 +188,11 @@ export interface Event {
     | UndoStarted
     | UndoCompleted
     | ToolCallBegin
-    | ToolCallEnd;
+    | ToolCallEnd
+    | McpStartupUpdate
+    | McpStartupComplete
+    | McpToolCallBegin
+    | McpToolCallEnd;
 }
 export interface SessionConfigured {
   approval_policy: 'untrusted' | 'on-failure' | 'on-request' | 'never';
@@ -479,6 +483,46 @@ export interface ToolCallEnd {
   success: boolean;
   type: 'tool_call_end';
 }
+export interface McpStartupUpdate {
+  server: string;
+  status: McpStartupStatus;
+  type: 'mcp_startup_update';
+}
+export interface McpStartupStatus {
+  error?: string | null;
+  state: 'starting' | 'ready' | 'failed' | 'cancelled';
+}
+export interface McpStartupComplete {
+  cancelled?: string[];
+  failed?: McpStartupFailure[];
+  ready?: string[];
+  type: 'mcp_startup_complete';
+}
+export interface McpStartupFailure {
+  error: string;
+  server: string;
+}
+export interface McpToolCallBegin {
+  call_id: string;
+  invocation: McpInvocation;
+  type: 'mcp_tool_call_begin';
+}
+export interface McpInvocation {
+  arguments?: {
+    [k: string]: unknown | undefined;
+  };
+  server: string;
+  tool: string;
+}
+export interface McpToolCallEnd {
+  call_id: string;
+  duration: Duration;
+  invocation: McpInvocation;
+  result: {
+    [k: string]: unknown | undefined;
+  };
+  type: 'mcp_tool_call_end';
+}
 export interface ThreadStarted {
   thread_id: string;
   type: 'thread.started';
@@ -510,7 +554,7 @@ export interface ItemStarted {
     | CommandExecutionItem
     | FileChangeItem
     | TodoListItem
-    | ToolCallItem
+    | McpToolCallItem
     | ErrorItem;
   type: 'item.started';
 }
@@ -552,9 +596,10 @@ export interface TodoEntry {
   text: string;
 }
 /**
- * Any other tool (kernel-agent's own tools), shaped like Codex's mcp_tool_call.
+ * A call of an MCP server's tool. kernel-agent's own tools (read_file, ...) have no
+ * item, as in Codex.
  */
-export interface ToolCallItem {
+export interface McpToolCallItem {
   arguments?: {
     [k: string]: unknown | undefined;
   };
@@ -565,7 +610,7 @@ export interface ToolCallItem {
   result?: {
     [k: string]: unknown | undefined;
   } | null;
-  server?: string;
+  server: string;
   status: 'in_progress' | 'completed' | 'failed';
   tool: string;
   type: 'mcp_tool_call';
@@ -582,7 +627,7 @@ export interface ItemUpdated {
     | CommandExecutionItem
     | FileChangeItem
     | TodoListItem
-    | ToolCallItem
+    | McpToolCallItem
     | ErrorItem;
   type: 'item.updated';
 }
@@ -593,7 +638,7 @@ export interface ItemCompleted {
     | CommandExecutionItem
     | FileChangeItem
     | TodoListItem
-    | ToolCallItem
+    | McpToolCallItem
     | ErrorItem;
   type: 'item.completed';
 }

@@ -63,6 +63,11 @@ def minimal_instances() -> list[ev.EventMsg]:
         ev.TurnDiff(unified_diff=""), ev.PlanUpdate(plan=[]), ev.UndoStarted(), ev.UndoCompleted(success=True),
         ev.ToolCallBegin(call_id="t", name="view_image", arguments="{}"),
         ev.ToolCallEnd(call_id="t", name="view_image", output="", success=True, duration=duration),
+        ev.McpStartupUpdate(server="s", status=ev.McpStartupStatus(state="failed", error="gone")),
+        ev.McpStartupComplete(ready=["r"], failed=[ev.McpStartupFailure(server="s", error="gone")]),
+        ev.McpToolCallBegin(call_id="m", invocation=ev.McpInvocation(server="s", tool="t")),
+        ev.McpToolCallEnd(call_id="m", invocation=ev.McpInvocation(server="s", tool="t"), duration=duration,
+                          result={"Ok": {"content": [{"type": "text", "text": "hi"}]}}),
     ]
     union = typing.get_args(typing.get_args(ev.EventMsg)[0])
     assert {type(s) for s in samples} == set(union), set(union) - {type(s) for s in samples}

@@ -21,12 +21,15 @@ Credentials    `save_api_key`, `stored_api_key`, `delete_auth`, `auth_path`,
 Notebooks      `add_kernel_tools(session, shell, notebook)`: the kernel-aware tools,
                with `notebook` (a `NotebookFrontend`) as the front end of notebook_edit;
                `sandbox_mechanism()`.
+MCP            `mcp_servers(session)`: each configured MCP server's state, error, sandbox
+               and tools (`McpServerView`; empty without `[mcp_servers.*]`);
+               `add_mcp_servers(config, servers)`: servers a front end was given.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,7 +69,8 @@ _HOMES = {
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted([*_MODULE_OF, "add_kernel_tools", "fork_recording", "finished_turn_diff", "sandbox_mechanism", "turn_diff"])
+__all__ = sorted([*_MODULE_OF, "add_kernel_tools", "add_mcp_servers", "fork_recording", "finished_turn_diff", "mcp_servers",
+                  "sandbox_mechanism", "turn_diff"])
 
 
 def __getattr__(name: str) -> Any:
@@ -91,6 +95,65 @@ def add_kernel_tools(session: Session, shell: Any, notebook: NotebookFrontend) -
             session.tools.register(tool)
             added.append(tool.name)
     return added
+
+
+def mcp_servers(session: Session) -> list[Any]:
+    """What `%agent mcp` shows: one `McpServerView` (name, state, error, sandboxed,
+    sandbox_opt_out, tools) per configured server; disabled ones have state `disabled`."""
+    if session.mcp is None:
+        from .mcp_connections import McpServerView
+
+        return [McpServerView(name=s.name, state="disabled", sandbox_opt_out=not s.sandbox) for s in session.config.mcp_servers]
+    return list(session.mcp.views())
+
+
+def add_mcp_servers(config: Config, servers: Sequence[Mapping[str, Any]]) -> tuple[Config, list[str]]:
+    """`config` plus the MCP servers a front end was given (ACP's `mcpServers`): each a
+    stdio `{name, command, args, env}` or a streamable HTTP `{name, url, headers}`, with
+    the defaults of a `[mcp_servers.*]` table: stdio ones sandboxed, no network, an
+    environment of only `env` (secret-looking values redacted like the config's). A name
+    config.toml already has keeps the user's server: the given one is left out with a
+    notice (the returned list). Raises ConfigError for a name outside `^[a-zA-Z0-9_-]+$`,
+    a name given twice, an empty command or a URL that is not http(s)."""
+    import dataclasses
+
+    from .config import ConfigError
+    from .config.mcp_servers import NAME
+
+    known, added, notices = {s.name for s in config.mcp_servers}, [], []
+    for entry in servers:
+        name = str(entry["name"])
+        if not NAME.match(name) or name in {s.name for s in added}:
+            raise ConfigError(f"MCP server name {name[:80]!r} is {'given twice' if NAME.match(name) else 'invalid'} "
+                              "(allowed: letters, digits, '_' and '-', each name once)")
+        server = _given_server(name, entry)
+        if name in known:
+            notices.append(f"MCP server {name!r} from the client is not used: config.toml has a server of that name")
+            continue
+        added.append(server)
+    servers_now = tuple(sorted((*config.mcp_servers, *added), key=lambda s: s.name))
+    return dataclasses.replace(config, mcp_servers=servers_now), notices
+
+
+def _given_server(name: str, entry: Mapping[str, Any]) -> Any:
+    from urllib.parse import urlsplit
+
+    from .config import ConfigError
+    from .config.schema import McpServer
+
+    if "url" in entry:
+        url = str(entry["url"]).strip()
+        try:
+            valid = urlsplit(url).scheme in ("http", "https") and bool(urlsplit(url).hostname)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(f"MCP server {name!r}: invalid url {url[:200]!r} (expected an http:// or https:// URL)")
+        return McpServer(name=name, command="", url=url, http_headers=tuple(sorted(dict(entry.get("headers") or {}).items())))
+    if not entry.get("command"):
+        raise ConfigError(f"MCP server {name!r} has no command")
+    return McpServer(name=name, command=str(entry["command"]), args=tuple(entry.get("args") or ()),
+                     env=tuple(sorted(dict(entry.get("env") or {}).items())))
 
 
 def sandbox_mechanism() -> str:

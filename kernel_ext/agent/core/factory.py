@@ -40,7 +40,7 @@ from agent.protocol import ops
 from .auth import resolve_api_key, secrets_to_redact
 from .config import Config
 from .errors import SetupError
-from .redact import Redactor, auth_file_values, secret_env_values
+from .redact import MIN_SECRET_LENGTH, Redactor, auth_file_values, secret_env_values
 from .rollout.sink import RolloutSink
 from .session import Session
 
@@ -154,15 +154,29 @@ class _Keys:
 
 
 def _keys(config: Config, env: Mapping[str, str] | None) -> _Keys:
-    """The provider's API key and every secret to keep out of files and events."""
+    """The provider's API key and every secret to keep out of files and events (with the
+    secret-named values of MCP servers' `env` tables: a server echoing its token is masked)."""
     env = os.environ if env is None else env
     try:
         api_key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, env)
     except MissingApiKey as err:
         raise SetupError(err.message) from None
+    mcp_env = {name: value for server in config.mcp_servers for name, value in server.env}
     secrets = [*secrets_to_redact(config.home, env), *secret_env_values(env), *auth_file_values(config.home),
-               *([api_key] if api_key else [])]
+               *secret_env_values(mcp_env), *mcp_header_values(config, env), *([api_key] if api_key else [])]
     return _Keys(api_key, secrets, Redactor(secrets).text)
+
+
+def mcp_header_values(config: Config, env: Mapping[str, str]) -> list[str]:
+    """What HTTP MCP servers are sent as credentials, whatever the names look like: every
+    `http_headers` value (from config.toml or an ACP client), the variables named by
+    `env_http_headers` and `bearer_token_env_var`. A server echoing one back is masked."""
+    found = []
+    for server in config.mcp_servers:
+        found += [value for _, value in server.http_headers]
+        names = [var for _, var in server.env_http_headers] + [server.bearer_token_env_var or ""]
+        found += [env[name] for name in names if name and env.get(name)]
+    return [value.strip() for value in found if len(value.strip()) >= MIN_SECRET_LENGTH]
 
 
 def _recorder(make: Callable[[], RolloutSink]) -> RolloutSink | None:

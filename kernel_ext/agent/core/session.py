@@ -15,6 +15,10 @@ The session itself is op dispatch and task lifecycle; the turn loop (core/turn.p
 compaction reach it as a `TurnHost` (core/turn_host.py), through these collaborators:
 `fanout` (events, redacted), `conversation` (history, rollout, pending input),
 `accounting` (token_count, limits), `prompts` (prompt assembly), `tool_runner`.
+
+MCP servers configured under `[mcp_servers.*]` start with the session (`self.mcp`,
+core/mcp_connections.py); a regular task waits for their start-up before its first request
+so their tools are offered, and shutdown closes them. Without servers nothing MCP is imported.
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ class Session:
         if not self.resumed:
             self.rollout.items(context.history.items)
         self._assemble(context, secrets or [], sandbox_mechanism or "none")
+        self.mcp = self._mcp_connections()
         self.undo_stack = UndoStack(config.home / "snapshots" / "objects",
                                     hidden=(*self.tool_runner.hidden_paths, *open_notebook(Path(config.cwd))))
         self._ids = itertools.count(1)
@@ -120,6 +125,18 @@ class Session:
             hidden_paths=protected_read_paths(config.home, extra=config.sandbox_hidden_paths),
             session_id=self.conversation_id, provider=config.model_provider_id,
         )
+
+    def _mcp_connections(self) -> Any:
+        """The MCP servers (core/mcp_connections.py), started now when a loop runs; None
+        (and nothing MCP imported) without enabled `[mcp_servers.*]`."""
+        if not any(server.enabled for server in self.config.mcp_servers):
+            return None
+        from .mcp_connections import McpConnections
+
+        mcp = McpConnections(self.config, self.tools, self.emit, sandbox_mechanism=self.tool_runner.sandbox_mechanism,
+                             hidden_paths=self.tool_runner.hidden_paths)
+        mcp.start()
+        return mcp
 
     # --- public API ----------------------------------------------------------------------
 
@@ -186,6 +203,8 @@ class Session:
         if self._closed:
             return
         await self.interrupt()
+        if self.mcp is not None:
+            await self.mcp.close()
         await self._close_client()
         self.rollout.flush()
         self.rollout.close()
@@ -230,7 +249,12 @@ class Session:
         ctx.diff = TurnDiffTracker(ctx.cwd)
         ctx.journal = TurnJournal(sub_id)
         ctx.workspace = self.undo_stack.begin(sub_id, ctx.cwd, ctx.journal)
-        self._start(ctx, "regular", lambda active: run_task(self, active, [message]))
+        self._start(ctx, "regular", lambda active: self._regular_task(active, [message]))
+
+    async def _regular_task(self, active: ActiveTask, items: list[ResponseItem]) -> None:
+        if self.mcp is not None:
+            await self.mcp.ready()  # the first request offers the MCP tools (see core/mcp_connections.py)
+        await run_task(self, active, items)
 
     def _on_compact(self, sub_id: str) -> None:
         previous = self._active

@@ -353,6 +353,59 @@ class ToolCallEnd(_Msg):
     duration: Duration
 
 
+# --- MCP (spec §1.2, §11) ----------------------------------------------------------------
+
+
+class McpStartupStatus(BaseModel):
+    state: Literal["starting", "ready", "failed", "cancelled"]
+    error: str | None = None
+    """Set when `state` is `failed`."""
+
+
+class McpStartupUpdate(_Msg):
+    type: Literal["mcp_startup_update"] = "mcp_startup_update"
+    server: str
+    status: McpStartupStatus
+
+
+class McpStartupFailure(BaseModel):
+    server: str
+    error: str
+
+
+class McpStartupComplete(_Msg):
+    type: Literal["mcp_startup_complete"] = "mcp_startup_complete"
+    ready: list[str] = []
+    failed: list[McpStartupFailure] = []
+    cancelled: list[str] = []
+
+
+class McpInvocation(BaseModel):
+    server: str
+    tool: str
+    arguments: Any = None
+    """The parsed JSON arguments (None: none given)."""
+
+
+class McpToolCallBegin(_Msg):
+    type: Literal["mcp_tool_call_begin"] = "mcp_tool_call_begin"
+    call_id: str
+    invocation: McpInvocation
+
+
+class McpToolCallEnd(_Msg):
+    type: Literal["mcp_tool_call_end"] = "mcp_tool_call_end"
+    call_id: str
+    invocation: McpInvocation
+    duration: Duration
+    result: dict[str, Any]
+    """`{"Ok": CallToolResult JSON}` or `{"Err": "message"}`, as Codex serialises it."""
+
+    def is_success(self) -> bool:
+        ok = self.result.get("Ok")
+        return isinstance(ok, dict) and not ok.get("isError", False)
+
+
 EventMsg = Annotated[
     Union[
         SessionConfigured,
@@ -386,6 +439,10 @@ EventMsg = Annotated[
         UndoCompleted,
         ToolCallBegin,
         ToolCallEnd,
+        McpStartupUpdate,
+        McpStartupComplete,
+        McpToolCallBegin,
+        McpToolCallEnd,
     ],
     Field(discriminator="type"),
 ]

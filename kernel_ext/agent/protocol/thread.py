@@ -54,12 +54,13 @@ class TodoListItem(BaseModel):
     items: list[TodoEntry]
 
 
-class ToolCallItem(BaseModel):
-    """Any other tool (kernel-agent's own tools), shaped like Codex's mcp_tool_call."""
+class McpToolCallItem(BaseModel):
+    """A call of an MCP server's tool. kernel-agent's own tools (read_file, ...) have no
+    item, as in Codex."""
 
     id: str
     type: Literal["mcp_tool_call"] = "mcp_tool_call"
-    server: str = "kernel-agent"
+    server: str
     tool: str
     arguments: Any = None
     result: dict[str, Any] | None = None
@@ -80,7 +81,7 @@ ThreadItem = Annotated[
         CommandExecutionItem,
         FileChangeItem,
         TodoListItem,
-        ToolCallItem,
+        McpToolCallItem,
         ErrorItem,
     ],
     Field(discriminator="type"),

@@ -68,6 +68,28 @@ class ProjectToml(_Table):
     trust_level: TrustLevel | None = None
 
 
+class McpServerToml(_Table):
+    """`[mcp_servers.<name>]` (spec §11): a stdio server (`command`) or a streamable HTTP
+    one (`url`, `bearer_token_env_var`, `http_headers`, `env_http_headers`)."""
+
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    env_vars: list[str] = Field(default_factory=list)
+    cwd: str | None = None
+    enabled: bool = True
+    enabled_tools: list[str] | None = None
+    disabled_tools: list[str] = Field(default_factory=list)
+    startup_timeout_sec: float = Field(default=30.0, gt=0, strict=False)
+    tool_timeout_sec: float = Field(default=120.0, gt=0, strict=False)
+    sandbox: bool = True
+    network: bool = False
+    url: str | None = None
+    bearer_token_env_var: str | None = None
+    http_headers: dict[str, str] | None = None
+    env_http_headers: dict[str, str] | None = None
+
+
 class ConfigProfile(_Table):
     """`[profiles.<name>]`: the keys a profile may set."""
 
@@ -78,7 +100,8 @@ class ConfigProfile(_Table):
     model_reasoning_effort: ReasoningEffort | None = None
     model_reasoning_summary: ReasoningSummary | None = None
     model_verbosity: Verbosity | None = None
-
+    mcp_servers: dict[str, McpServerToml] | None = None
+    """Replaces the top-level `[mcp_servers]` table entry by entry (same name: the profile's wins)."""
 
 
 class ConfigToml(_Table):
@@ -116,6 +139,8 @@ class ConfigToml(_Table):
     sandbox_hidden_paths: list[str] | None = None
     """Extra paths (beyond credentials and Jupyter's control files) that neither sandboxed
     commands nor in-process tools may read; `~` is the home directory."""
+    mcp_servers: dict[str, McpServerToml] | None = None
+    """`[mcp_servers.<name>]`: MCP servers whose tools the model may call (resolution.mcp_servers)."""
     kernel_variables_unmasked: list[str] | None = None
     """Kernel variable names whose values the kernel tools show unmasked (no key-shape or
     secret-name masking); known secret values are still replaced."""

@@ -34,6 +34,7 @@ from .file_schema import (
     ShellEnvironmentPolicy,
     TrustLevel,
 )
+from .mcp_servers import resolve_mcp_servers
 from .overrides import COMMAND_LINE, CliOverrides, Sources, apply_overrides
 from .schema import (
     CHOICES,
@@ -208,6 +209,7 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
     mode = layers.value("sandbox_mode") or DEFAULT_SANDBOX_MODE
     workspace = _workspace(toml, cli, cwd)
     history = toml.history or HistoryToml()
+    mcp_servers, mcp_warnings = resolve_mcp_servers(_mcp_tables(layers), cwd)
     return Config(
         model=layers.value("model") or LOCAL_PROVIDER_MODELS.get(provider_id, DEFAULT_MODEL),
         model_provider_id=provider_id,
@@ -244,8 +246,17 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
         sandbox_limits=toml.sandbox_limits or SandboxLimits(),
         kernel_variables_unmasked=tuple(toml.kernel_variables_unmasked or ()),
         projects=trust,
-        warnings=warnings,
+        mcp_servers=mcp_servers,
+        warnings=warnings + mcp_warnings,
     )
+
+
+def _mcp_tables(layers: _Layers) -> dict[str, Any]:
+    """name -> (table, source): the top-level tables, replaced by the profile's of the same name."""
+    tables = {name: (table, layers.sources.of(["mcp_servers", name])) for name, table in (layers.toml.mcp_servers or {}).items()}
+    for name, table in ((layers.profile.mcp_servers if layers.profile else None) or {}).items():
+        tables[name] = (table, f"{layers.sources.file} (profile '{layers.profile_name}')")
+    return tables
 
 
 def _or(value: Any, default: Any) -> Any:

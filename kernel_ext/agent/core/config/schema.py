@@ -60,6 +60,34 @@ def build_sandbox_policy(mode: SandboxMode, workspace: SandboxWorkspaceWrite) ->
 
 
 @dataclass(frozen=True)
+class McpServer:
+    """One resolved `[mcp_servers.<name>]` stdio or streamable HTTP server (spec §11); the session turns the
+    enabled ones into `agent.tools.mcp.server_config.McpServerConfig`. `env` holds the
+    variables the server gets on top of a minimal environment (its only secrets); `cwd` is
+    absolute when set."""
+
+    name: str
+    command: str
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    env_vars: tuple[str, ...] = ()
+    cwd: str | None = None
+    enabled: bool = True
+    enabled_tools: tuple[str, ...] | None = None
+    disabled_tools: tuple[str, ...] = ()
+    startup_timeout_sec: float = 30.0
+    tool_timeout_sec: float = 120.0
+    sandbox: bool = True
+    network: bool = False
+    url: str | None = None
+    """A streamable HTTP server (then `command` is empty and the stdio keys are unused)."""
+    bearer_token_env_var: str | None = None
+    http_headers: tuple[tuple[str, str], ...] = ()
+    env_http_headers: tuple[tuple[str, str], ...] = ()
+    """Header name -> the environment variable holding its value."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The resolved configuration of one session. Build it with `load_config()`.
 
@@ -112,6 +140,8 @@ class Config:
     """Variables the kernel tools show without masking (see agent.tools.secret_mask)."""
     projects: Mapping[str, TrustLevel] = field(default_factory=dict)
     """Absolute project path -> trust level."""
+    mcp_servers: tuple[McpServer, ...] = ()
+    """The stdio MCP servers, enabled or not, sorted by name (resolution.mcp_servers)."""
     warnings: list[str] = field(default_factory=list)
 
     def with_overrides(self, **fields: Any) -> Config:

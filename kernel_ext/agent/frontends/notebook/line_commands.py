@@ -279,6 +279,33 @@ def cmd_config(agent: NotebookAgent, args: list[str]) -> None:
         show(agent, f"**warning:** {warning}")
 
 
+def cmd_mcp(agent: NotebookAgent, args: list[str]) -> None:
+    """`%agent mcp`: each configured MCP server's state, error, sandbox and tools."""
+    from agent.core.api import mcp_servers
+
+    session = agent.session
+    servers = agent.config().mcp_servers
+    if not servers:
+        show(agent, "No MCP servers are configured (`[mcp_servers.<name>]` in config.toml; see docs/mcp.md).")
+        return
+    if session is None:
+        show(agent, "MCP servers start with the session (the next %%agent): " + ", ".join(f"`{s.name}`" for s in servers))
+        return
+    show(agent, "\n".join(_mcp_line(view) for view in mcp_servers(session)))
+
+
+def _mcp_line(view: Any) -> str:
+    sandbox = "not sandboxed (sandbox = false)" if view.sandbox_opt_out else f"sandbox: {view.sandboxed}"
+    line = f"- **{view.name}**: {view.state}"
+    if view.state != "disabled":
+        line += f", {sandbox}"
+    if view.error:
+        line += f" — {view.error}"
+    if view.tools:
+        line += "\n  - tools: " + ", ".join(f"`{tool}`" for tool in view.tools)
+    return line
+
+
 def cmd_log(agent: NotebookAgent, args: list[str]) -> None:
     from .notebook_agent import _notebook
     from .notebook_log import LogError, audit, find_notebook
@@ -293,5 +320,5 @@ COMMANDS: dict[str, Callable[[NotebookAgent, list[str]], Any]] = {
     "status": cmd_status, "new": cmd_new, "sessions": cmd_sessions, "resume": cmd_resume, "fork": cmd_fork,
     "model": cmd_model, "approvals": cmd_approvals, "sandbox": cmd_sandbox, "diff": cmd_diff, "undo": cmd_undo,
     "compact": cmd_compact, "stop": cmd_stop, "login": cmd_login, "logout": cmd_logout, "config": cmd_config,
-    "log": cmd_log,
+    "log": cmd_log, "mcp": cmd_mcp,
 }

@@ -37,6 +37,7 @@ LINE_USAGE = """%agent SUBCOMMAND [ARGS]
   stop                   stop the running turn
   login / logout         store or remove an API key (auth.json in the agent home, 0600)
   config                 where the configuration lives and what is in effect
+  mcp                    MCP servers: state, error, sandbox, tools
   log [PATH]             audit of the saved notebook: each agent turn's tools, approvals and
                          files changed, and the cells the agent edited (default: this notebook)
 """

@@ -36,7 +36,7 @@ class RunResult:
     final_message: str | None
     items: list[dict[str, Any]]
     """The turn's items in `exec --json` form: agent_message, reasoning, command_execution,
-    file_change, todo_list, mcp_tool_call (other tools), error."""
+    file_change, todo_list, mcp_tool_call (MCP server tools), error."""
     usage: dict[str, int]
     session_id: str
     error: str | None = None

@@ -7,6 +7,7 @@ arrives. The caller prints the final message wherever it wants.
 from __future__ import annotations
 
 import base64
+import json
 import shlex
 from typing import TextIO
 
@@ -79,6 +80,13 @@ class TextRenderer:
         verdict = "ok" if m.success else "failed"
         self._line(f"{verdict} in {int(m.duration.seconds() * 1000)}ms: {_first_lines(m.output)}")
 
+    def _on_mcp_tool_call_begin(self, m: ev.McpToolCallBegin) -> None:
+        self._line(f"\nmcp: {_printable(m.invocation.server)}/{_printable(m.invocation.tool)}({_mcp_arguments(m.invocation.arguments)})")
+
+    def _on_mcp_tool_call_end(self, m: ev.McpToolCallEnd) -> None:
+        verdict = "ok" if m.is_success() else "error"
+        self._line(f"{verdict} in {int(m.duration.seconds() * 1000)}ms: {_first_lines(_printable(_mcp_result_text(m.result), keep_newlines=True))}")
+
     def _on_plan_update(self, m: ev.PlanUpdate) -> None:
         lines = [f"  {_MARK[p.status]} {p.step}" for p in m.plan]
         self._line("\nplan" + (f": {m.explanation}" if m.explanation else "") + "\n" + "\n".join(lines))
@@ -134,3 +142,33 @@ def _first_lines(text: str, limit: int = 3) -> str:
     lines = text.splitlines()
     shown = "\n".join(lines[:limit])
     return shown + (f"\n… {len(lines) - limit} more lines" if len(lines) > limit else "")
+
+
+MCP_SHOWN_CHARS = 400
+
+
+def _mcp_arguments(arguments: object) -> str:
+    text = "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
+    return _printable(_capped(text, 200))
+
+
+def _mcp_result_text(result: dict) -> str:
+    """The text an MCP result shows: the error, structured content, else the text blocks."""
+    if "Err" in result:
+        return str(result["Err"])
+    ok = result.get("Ok") if isinstance(result.get("Ok"), dict) else {}
+    if ok.get("structuredContent") is not None:
+        return _capped(json.dumps(ok["structuredContent"], ensure_ascii=False), MCP_SHOWN_CHARS)
+    blocks = ok.get("content") if isinstance(ok.get("content"), list) else []
+    parts = [str(b.get("text", "")) if b.get("type") == "text" else f"[{b.get('type')}]"
+             for b in blocks if isinstance(b, dict)]
+    return _capped("\n".join(parts), MCP_SHOWN_CHARS) or "(no content)"
+
+
+def _capped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _printable(text: str, *, keep_newlines: bool = False) -> str:
+    """Server-chosen text without control characters (no terminal escape sequences)."""
+    return "".join(c if c.isprintable() or (keep_newlines and c == "\n") else "?" for c in text)

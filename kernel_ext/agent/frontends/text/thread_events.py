@@ -7,6 +7,7 @@ decides between `turn.completed` and `turn.failed`.
 
 from __future__ import annotations
 
+import json
 import shlex
 
 from agent.protocol import events as ev
@@ -19,7 +20,7 @@ class ThreadEventMapper:
         self._usage = ev.TokenUsage()
         self._turn_error: str | None = None
         self.any_error = False
-        self._open: dict[str, th.CommandExecutionItem | th.ToolCallItem] = {}
+        self._open: dict[str, th.CommandExecutionItem | th.McpToolCallItem] = {}
         self._todo: th.TodoListItem | None = None
 
     def _id(self) -> str:
@@ -81,19 +82,24 @@ class ThreadEventMapper:
         status = "completed" if msg.success else "failed"
         return [th.ItemCompleted(item=th.FileChangeItem(id=self._id(), changes=changes, status=status))]
 
-    def _on_tool_call_begin(self, msg: ev.ToolCallBegin) -> list[th.ThreadEvent]:
-        item = th.ToolCallItem(id=self._id(), tool=msg.name, arguments=msg.arguments, status="in_progress")
+    def _on_mcp_tool_call_begin(self, msg: ev.McpToolCallBegin) -> list[th.ThreadEvent]:
+        call = msg.invocation
+        item = th.McpToolCallItem(id=self._id(), server=call.server, tool=call.tool, arguments=call.arguments,
+                                  status="in_progress")
         self._open[msg.call_id] = item
         return [th.ItemStarted(item=item)]
 
-    def _on_tool_call_end(self, msg: ev.ToolCallEnd) -> list[th.ThreadEvent]:
+    def _on_mcp_tool_call_end(self, msg: ev.McpToolCallEnd) -> list[th.ThreadEvent]:
         started = self._open.pop(msg.call_id, None)
-        item = th.ToolCallItem(
-            id=started.id if started else self._id(), tool=msg.name,
-            arguments=started.arguments if isinstance(started, th.ToolCallItem) else None,
-            result={"content": [{"type": "text", "text": msg.output}], "structured_content": None} if msg.success else None,
-            error=None if msg.success else {"message": msg.output},
-            status="completed" if msg.success else "failed",
+        call, ok = msg.invocation, msg.result.get("Ok")
+        error = msg.result.get("Err")
+        if isinstance(ok, dict) and ok.get("isError"):
+            error = json.dumps(ok.get("content", []), ensure_ascii=False)
+        result = {"content": ok.get("content", []), "structured_content": ok.get("structuredContent")} if isinstance(ok, dict) else None
+        item = th.McpToolCallItem(
+            id=started.id if started else self._id(), server=call.server, tool=call.tool, arguments=call.arguments,
+            result=result, error=None if error is None else {"message": str(error)},
+            status="failed" if error is not None else "completed",
         )
         return [th.ItemCompleted(item=item)]
 

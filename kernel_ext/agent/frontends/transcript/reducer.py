@@ -18,7 +18,8 @@ holding a rev at least that recent needs only the new text. Kinds and their fiel
     command       call_id, argv, cwd, parsed_cmd, source, output (a bounded tail), truncated_bytes,
                   exit_code, duration_ms, status: waiting|running|ok|failed|declined|aborted
     tool          call_id, name, arguments, output, omitted_chars, success, duration_ms,
-                  status: running|ok|failed|aborted
+                  status: running|ok|failed|aborted; an MCP call also has server, tool
+                  (name: `server/tool`; its approval is an exec approval of `mcp server tool args`)
     patch         call_id, files, auto_approved, stdout, stderr, status: applying|applied|failed|aborted
     plan          explanation, items [{step, status}]   (one block, updated in place)
     approval      call_id, request: exec|patch, argv, cwd, parsed_cmd, files, reason, grant_root,

@@ -7,6 +7,7 @@ reducer's bookkeeping (`_blocks`, `_by_id`, `_base`, `_by_call`, `_tails`, `_dir
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agent.protocol import events as ev
@@ -111,6 +112,26 @@ class ToolBlocks:
         self._touch(block, output=output, omitted_chars=omitted, success=m.success,
                     duration_ms=int(m.duration.seconds() * 1000), status=status)
 
+    def _on_mcp_tool_call_begin(self, m: ev.McpToolCallBegin) -> None:
+        call = m.invocation
+        arguments = "" if call.arguments is None else json.dumps(call.arguments, ensure_ascii=False)
+        self._by_call[("tool", m.call_id)] = self._add(
+            "tool", call_id=m.call_id, name=f"{call.server}/{call.tool}", server=call.server, tool=call.tool,
+            arguments=clip_tail(arguments, _TOOL_TEXT_CHARS)[0], output="", omitted_chars=0, success=None,
+            duration_ms=None, status="running",
+        )
+
+    def _on_mcp_tool_call_end(self, m: ev.McpToolCallEnd) -> None:
+        block = self._by_call.get(("tool", m.call_id))
+        if block is None:
+            self._on_mcp_tool_call_begin(ev.McpToolCallBegin(call_id=m.call_id, invocation=m.invocation))
+            block = self._by_call[("tool", m.call_id)]
+        output, omitted = clip_tail(mcp_result_text(m.result), _TOOL_TEXT_CHARS)
+        success = m.is_success()
+        status = "aborted" if block["status"] == "aborted" else ("ok" if success else "failed")
+        self._touch(block, output=output, omitted_chars=omitted, success=success,
+                    duration_ms=int(m.duration.seconds() * 1000), status=status)
+
     def _on_patch_apply_begin(self, m: ev.PatchApplyBegin) -> None:
         self._by_call[("patch", m.call_id)] = self._add(
             "patch", call_id=m.call_id, files=file_entries(m.changes), auto_approved=m.auto_approved,
@@ -160,3 +181,20 @@ class ToolBlocks:
         self._pending[call_id] = self._by_call[("approval", call_id)] = self._add(
             "approval", call_id=call_id, request=request, options=list(options), decision=None, status="pending", **fields
         )
+
+
+def mcp_result_text(result: dict[str, Any]) -> str:
+    """An `mcp_tool_call_end` result for display: the error, the text blocks, or the JSON
+    of structured content / other blocks (images by their type only)."""
+    if "Err" in result:
+        return str(result["Err"])
+    ok = result.get("Ok") if isinstance(result.get("Ok"), dict) else {}
+    parts = []
+    for block in ok.get("content") or []:
+        if isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+        elif isinstance(block, dict):
+            parts.append(f"[{block.get('type', 'content')} {block.get('mimeType', '')}]".replace(" ]", "]"))
+    if not parts and ok.get("structuredContent") is not None:
+        parts.append(json.dumps(ok["structuredContent"], ensure_ascii=False))
+    return "\n".join(parts)
