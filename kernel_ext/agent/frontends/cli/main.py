@@ -21,10 +21,12 @@ def config_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .acp_cmd import add_acp_command
     from .apply_patch_cmd import add_apply_patch_command
     from .auth_commands import add_auth_commands
     from .exec_cmd import add_exec_command
     from .info_commands import add_info_commands
+    from .mcp_commands import add_mcp_commands
     from .sandbox_cmd import add_sandbox_command
     from .session_commands import add_session_commands
 
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_apply_patch_command(sub)
     add_sandbox_command(sub)
     add_session_commands(sub, config_options())
+    add_acp_command(sub, config_options())
+    add_mcp_commands(sub, config_options())
     return parser
 
 
