@@ -105,3 +105,15 @@ def test_http_server_credentials_are_redacted_whatever_their_names(tmp_path):
     env = {"TEAM_HEADER": "org-credential-5678", "WEB_TOKEN": "token-abcdefgh-9999", "OTHER": "not-a-header-value"}
     found = mcp_header_values(config, env)
     assert sorted(found) == ["org-credential-5678", "team-credential-1234", "token-abcdefgh-9999"]
+
+
+def test_the_config_and_the_tools_layer_describe_a_server_with_the_same_fields():
+    """core's McpServer is handed to the tools layer field by field (mcp_connections)."""
+    from dataclasses import fields
+
+    from agent.core.mcp_connections import _server_config
+    from agent.tools.mcp.server_config import McpServerConfig
+
+    assert [(f.name, f.default) for f in fields(McpServer)] == [(f.name, f.default) for f in fields(McpServerConfig)]
+    server = McpServer(name="web", command="", url="https://x/mcp", http_headers=(("A", "b"),), sandbox=False)
+    assert _server_config(server) == McpServerConfig(name="web", url="https://x/mcp", http_headers=(("A", "b"),), sandbox=False)

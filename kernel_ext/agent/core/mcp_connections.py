@@ -157,16 +157,13 @@ def _complete(statuses: list[Any]) -> ev.McpStartupComplete:
 
 
 def _server_config(server: McpServer) -> Any:
+    """The tools layer's copy of a server's settings (the same fields: core's config may not
+    import the tools layer, which costs ~80 ms to import, and tools may not import core)."""
+    from dataclasses import asdict
+
     from agent.tools.mcp.server_config import McpServerConfig
 
-    return McpServerConfig(
-        name=server.name, command=server.command, args=server.args, env=server.env, env_vars=server.env_vars,
-        cwd=server.cwd, enabled=server.enabled, enabled_tools=server.enabled_tools,
-        disabled_tools=server.disabled_tools, startup_timeout_sec=server.startup_timeout_sec,
-        tool_timeout_sec=server.tool_timeout_sec, sandbox=server.sandbox, network=server.network,
-        url=server.url, bearer_token_env_var=server.bearer_token_env_var, http_headers=server.http_headers,
-        env_http_headers=server.env_http_headers,
-    )
+    return McpServerConfig(**asdict(server))
 
 
 async def _http_connect(config: Any) -> Any:

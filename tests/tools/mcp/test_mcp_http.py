@@ -226,6 +226,27 @@ async def test_a_slow_tool_times_out_and_is_cancelled_on_the_server(tmp_path: An
             await manager.close()
 
 
+async def read_message(receive: Any, received: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON-RPC message of one ASGI request (recorded in `received`)."""
+    import json
+
+    body = b""
+    while True:
+        event = await receive()
+        body += event.get("body", b"")
+        if not event.get("more_body"):
+            break
+    message = json.loads(body) if body else {}
+    received.append(message)
+    return message
+
+
+async def accepted(send: Any) -> None:
+    """202 with no body: a notification, a response, or the session's DELETE."""
+    await send({"type": "http.response.start", "status": 202, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
 def slow_app(received: list[dict[str, Any]]) -> Any:
     """A minimal JSON-answering MCP server whose tools/call never answers in time."""
     import json
@@ -233,18 +254,10 @@ def slow_app(received: list[dict[str, Any]]) -> Any:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
-        message = json.loads(body) if body else {}
-        received.append(message)
+        message = await read_message(receive, received)
         method = message.get("method")
         if scope["method"] == "DELETE" or "id" not in message:
-            await send({"type": "http.response.start", "status": 202, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
+            await accepted(send)
             return
         if method == "tools/call":  # answers only once the client cancelled (or after 5 s)
             for _ in range(250):
@@ -271,17 +284,9 @@ def sse_app(received: list[dict[str, Any]], forget: list[bool]) -> Any:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
-        message = json.loads(body) if body else {}
-        received.append(message)
+        message = await read_message(receive, received)
         if scope["method"] == "DELETE" or "id" not in message or "method" not in message:
-            await send({"type": "http.response.start", "status": 202, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
+            await accepted(send)
             return
         if forget and forget[0] and message["method"] == "tools/call":
             forget[0] = False

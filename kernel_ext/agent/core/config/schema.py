@@ -62,12 +62,14 @@ def build_sandbox_policy(mode: SandboxMode, workspace: SandboxWorkspaceWrite) ->
 @dataclass(frozen=True)
 class McpServer:
     """One resolved `[mcp_servers.<name>]` stdio or streamable HTTP server (spec §11); the session turns the
-    enabled ones into `agent.tools.mcp.server_config.McpServerConfig`. `env` holds the
+    enabled ones into `agent.tools.mcp.server_config.McpServerConfig` (the same fields,
+checked by a test: the layers may not import each other's module cheaply). `env` holds the
     variables the server gets on top of a minimal environment (its only secrets); `cwd` is
     absolute when set."""
 
     name: str
-    command: str
+    command: str = ""
+    """The stdio server's program ("" for a streamable HTTP server)."""
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     env_vars: tuple[str, ...] = ()
