@@ -97,7 +97,7 @@ async def test_bad_server_names_are_json_rpc_errors(tmp_path, server, work):
     client = RecordingClient()
     async with acp_agent(home_for(tmp_path, server.url), client, tmp_path / "e.log") as conn:
         await conn.initialize(protocol_version=PROTOCOL_VERSION)
-        for bad in ([faults("my server")], [faults("a.b")], [faults("x"), faults("x")]):
+        for bad in ([faults(" ")], [faults("x"), faults("x")]):
             with pytest.raises(RequestError) as err:
                 await conn.new_session(cwd=str(work), mcp_servers=bad)
             assert "MCP server name" in str(err.value.data)
@@ -108,6 +108,21 @@ async def test_bad_server_names_are_json_rpc_errors(tmp_path, server, work):
         new = await conn.new_session(cwd=str(work), mcp_servers=[])
         answer = await conn.prompt(session_id=new.session_id, prompt=[text_block("hi")])
     assert answer.stop_reason == "end_turn" and client.text("agent_message_chunk") == "still serving"
+
+
+async def test_names_real_clients_use_are_made_tool_safe(tmp_path, server, work):
+    """Jupyter AI passes its own server as "Jupyter MCP Server": the session starts, and
+    the tools are named from "Jupyter_MCP_Server" (a clash gets a suffix)."""
+    server.enqueue(Reply(text="ok"))
+    client = RecordingClient()
+    log = tmp_path / "e.log"
+    async with acp_agent(home_for(tmp_path, server.url), client, log) as conn:
+        await conn.initialize(protocol_version=PROTOCOL_VERSION)
+        new = await conn.new_session(cwd=str(work), mcp_servers=[faults("Jupyter MCP Server"), faults("Jupyter.MCP.Server")])
+        await conn.prompt(session_id=new.session_id, prompt=[text_block("hi")])
+    tools = {t["name"] for t in server.requests[0].json["tools"]}
+    assert {"mcp__Jupyter_MCP_Server__echo", "mcp__Jupyter_MCP_Server_2__echo"} <= tools
+    assert "MCP server 'Jupyter MCP Server' from the client is called 'Jupyter_MCP_Server' here" in log.read_text()
 
 
 async def test_commands_are_announced_and_undo_rolls_back_a_turn(tmp_path, server, work):

@@ -267,3 +267,22 @@ async def test_a_patch_is_an_edit_with_diffs_and_asks_first(tmp_path, server, wo
                      str(work / "story.txt"): ("one\ntwo\nthree\n", "one\nTWO\nthree\n")}
     assert sorted(loc.path for loc in tool_call.locations) == sorted(diffs)
     assert [u.status for _, u in client.updates if getattr(u, "tool_call_id", None) == "call_patch"][-1] == "completed"
+
+
+async def test_compact_command_replaces_the_history_with_a_summary(tmp_path, server, work):
+    """`/compact` (announced in available_commands_update) compacts the session: the next
+    request carries the summary and the user's messages, not the earlier answers."""
+    server.enqueue(Reply(text="FIRST-ANSWER with many details"), Reply(text="SUMMARY-OF-THE-WORK-SO-FAR"), Reply(text="next ok"))
+    client = RecordingClient()
+    async with acp_agent(home_for(tmp_path, server.url), client, tmp_path / "e.log") as conn:
+        await conn.initialize(protocol_version=PROTOCOL_VERSION)
+        new = await conn.new_session(cwd=str(work), mcp_servers=[])
+        await conn.prompt(session_id=new.session_id, prompt=[text_block("start the analysis")])
+        compacted = await conn.prompt(session_id=new.session_id, prompt=[text_block("/compact")])
+        assert compacted.stop_reason == "end_turn"
+        await conn.prompt(session_id=new.session_id, prompt=[text_block("what next?")])
+    assert len(server.requests) == 3
+    after = json.dumps(server.requests[2].json["input"])
+    assert "SUMMARY-OF-THE-WORK-SO-FAR" in after and "start the analysis" in after and "what next?" in after
+    assert "FIRST-ANSWER" not in after  # control of the compaction: the old answer is gone
+    assert "FIRST-ANSWER" in json.dumps(server.requests[1].json["input"])  # the summary request saw it

@@ -5,8 +5,9 @@ with the defaults of a `[mcp_servers.*]` table: stdio ones sandboxed, no network
 environment of only the given `env`; HTTP ones with the given headers. config.toml wins a
 name clash (the user's own server, with its settings, stays; the client's is left out
 with a notice). SSE servers are refused with a notice each: `mcpCapabilities` says
-http true, sse false. A name outside `^[a-zA-Z0-9_-]+$` (it becomes part of tool names),
-a name given twice, an empty command or a non-http(s) URL is a JSON-RPC error.
+http true, sse false. A name with other characters than `[a-zA-Z0-9_-]` (it becomes part
+of tool names) is used with them replaced by `_`, with a notice; an empty name, a name
+given twice, an empty command or a non-http(s) URL is a JSON-RPC error.
 Notices are one stderr line each; they name servers, never their env values.
 """
 
