@@ -110,10 +110,14 @@ export interface ReadOnly {
 }
 /**
  * Write inside the cwd, /tmp, $TMPDIR and `writable_roots`; `.git` stays read-only.
+ *
+ * `include_cwd=False` (a permission profile granting only listed paths) leaves the cwd
+ * out of the writable roots unless it is listed in `writable_roots`.
  */
 export interface WorkspaceWrite {
   exclude_slash_tmp?: boolean;
   exclude_tmpdir_env_var?: boolean;
+  include_cwd?: boolean;
   network_access?: boolean;
   type: 'workspace-write';
   writable_roots?: string[];

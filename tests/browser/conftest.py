@@ -7,7 +7,7 @@
   server's environment). Its log goes to test-artifacts/browser/jupyter-server.log.
 - `notebook7` (session): the same for Notebook 7 (`jupyter notebook`, package `notebook`);
   its log goes to test-artifacts/browser/notebook7-server.log. Both are made by `_serve`.
-- `browser` (session): /usr/bin/chromium launched by Playwright (never `playwright install`).
+- `browser` (session, tests/conftest.py): /usr/bin/chromium launched by Playwright, shared with tests/hub.
 - `page` (function): a fresh browser context; console errors are saved beside the screenshots.
 
 Without Chromium or Playwright the tests are skipped locally and fail on CI (`CI` set),
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -105,8 +104,9 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60
     raise TimeoutError(f"the jupyter server did not answer /api/status in {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def _serve(base: Path, scripted: ScriptedServer, app: str, log_name: str) -> Iterator[Lab]:
-    """Run `jupyter lab` (`app == "lab"`) or Notebook 7 (`app == "notebook"`) isolated under `base`."""
+def _serve(base: Path, scripted: ScriptedServer, app: str, log_name: str, python: str = sys.executable) -> Iterator[Lab]:
+    """Run `jupyter lab` (`app == "lab"`) or Notebook 7 (`app == "notebook"`) isolated under `base`,
+    with `python` (another venv's, for tests/jupyter_ai)."""
     jhome, root, agent_home = base / "jupyter", base / "notebooks", base / "agent-home"
     for d in (jhome, root, agent_home):
         d.mkdir()
@@ -118,7 +118,7 @@ def _serve(base: Path, scripted: ScriptedServer, app: str, log_name: str) -> Ite
     notification = jhome / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    bindir = str(Path(sys.executable).parent)
+    bindir = str(Path(python).parent)
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(jhome / "config"), "JUPYTER_DATA_DIR": str(jhome / "data"),
@@ -135,7 +135,7 @@ def _serve(base: Path, scripted: ScriptedServer, app: str, log_name: str) -> Ite
                 if app == "lab" else ["-m", "notebook"])
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, *app_args, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+            [python, *app_args, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
              "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
              f"--ServerApp.root_dir={root}"],
             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -168,23 +168,6 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory, scripted: ScriptedServer
     except ImportError:
         _unavailable("Notebook 7 is not installed (pip install -e '.[test]')")
     yield from _serve(tmp_path_factory.mktemp("nb7"), scripted, "notebook", "notebook7-server.log")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium; .ci/sysdeps does it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-                                     headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ switch. Screenshots of the panel go to test-artifacts/browser/panel-*.png.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -22,7 +23,13 @@ from .conftest import ARTIFACTS, Lab
 pytestmark = pytest.mark.timeout(240)
 
 NB = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
-IDLE = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']"
+IDLE_STATUS = re.compile(r"\| Idle$")
+
+
+def wait_kernel_idle(page, timeout: float = 60_000) -> None:
+    """The current notebook's kernel is idle, as the status bar says. (The toolbar's own
+    indicator folds into the toolbar's overflow menu when the side panel makes it narrow.)"""
+    page.locator("#jp-main-statusbar").get_by_text(IDLE_STATUS).wait_for(timeout=timeout)
 PANEL = "#jp-agent-panel"
 READY = f"{PANEL} .jp-agent-panel-dot-ready"
 INPUT = f"{PANEL} textarea.jp-agent-panel-input"
@@ -43,7 +50,7 @@ def shot(page, name: str) -> None:
 def open_notebook(page, lab: Lab, name: str, cells: list[str]) -> None:
     page.goto(lab.notebook(name, cells))
     page.wait_for_selector(f"{NB} .jp-Cell")
-    page.wait_for_selector(IDLE, timeout=60_000)
+    wait_kernel_idle(page)
 
 
 def open_panel(page, how: str = "shortcut") -> None:
@@ -210,7 +217,7 @@ def test_switching_notebooks_switches_the_session(page, lab: Lab):
     first_session = page.locator(f"{PANEL} .jp-agent-panel-status").inner_text()
     page.locator(".jp-DirListing-item:has-text('panel_second.ipynb')").dblclick()
     page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:has-text('panel_second.ipynb')")
-    page.wait_for_selector(IDLE, timeout=60_000)
+    wait_kernel_idle(page)
     page.wait_for_selector(READY, timeout=60_000)
     assert page.locator(f"{PANEL} .jp-agent-user").count() == 0
     assert "no session yet" in page.locator(f"{PANEL} .jp-agent-panel-status").inner_text()

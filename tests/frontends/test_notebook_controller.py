@@ -305,6 +305,28 @@ async def test_status_says_how_many_prompts_are_queued(agent, server, monkeypatc
     assert "- **queued:** 1 prompt(s), each its own turn after the running one: cell [6]" in shown[1]
 
 
+async def test_status_names_the_permission_profile(agent, home, monkeypatch):
+    """`%agent status` names the `default_permissions` profile; a cell's `--sandbox` next to
+    it is refused with one line (Codex: one or the other). Control: without it, no row."""
+    shown: list[str] = []
+    monkeypatch.setattr("agent.frontends.notebook.line_commands.show", lambda _agent, text: shown.append(text))
+    run_line_command(agent, "status")
+    config = home / "config.toml"
+    config.write_text('default_permissions = ":read-only"\n' + config.read_text())
+    run_line_command(agent, "status")
+    assert "permission profile" not in shown[0]
+    assert "- **sandbox:** read-only" in shown[1] and "- **permission profile:** `:read-only`" in shown[1]
+    from agent.core.api import ConfigError
+
+    with pytest.raises(ConfigError, match="set either default_permissions or sandbox_mode, not both"):
+        agent.config(TurnOptions(sandbox_mode="workspace-write"))
+    errors: list[str] = []
+    monkeypatch.setattr("agent.frontends.notebook.views.show_config_error", lambda _k, err: errors.append(str(err)))
+    run_line_command(agent, "sandbox workspace-write")
+    assert "not both" in errors[0] and agent.defaults.sandbox_mode is None  # refused, defaults unchanged
+    assert agent.config().permission_profile == ":read-only"
+
+
 async def test_a_queued_prompts_stop_removes_it_and_an_interrupt_cancels_the_rest(agent, server):
     a_id, a_view = await turn_waiting_for_approval(agent, server)
     views = [TranscriptView() for _ in range(3)]

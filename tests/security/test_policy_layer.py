@@ -111,5 +111,5 @@ def test_apply_patch_cannot_write_protected_paths_inside_the_workspace(agent, me
     ])
     assert result.proc.returncode == 0, result.proc.stderr
     assert not (agent.work / ".ssh" / "authorized_keys").exists()
-    assert "writing outside of the project" in agent.output_of("call_0")
+    assert "patch rejected" in agent.output_of("call_0") and "protected path" in agent.output_of("call_0")
     assert (agent.work / "notes.txt").read_text() == "pwned\n"

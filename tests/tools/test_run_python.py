@@ -18,7 +18,7 @@ from agent.protocol.events import (
     ExecCommandOutputDelta,
 )
 from agent.protocol.policy import DangerFullAccess, ReadOnly, WorkspaceWrite
-from agent.tools.base import ToolCall, ToolResult
+from agent.tools.base import ExecSettings, ToolCall, ToolResult
 from agent.tools.kernel_access import NamespaceKernelAccess, RunOutcome
 from agent.tools.kernel_tools import kernel_tools
 from agent.tools.run_python import (
@@ -27,6 +27,7 @@ from agent.tools.run_python import (
     NEVER_REFUSED,
     PENDING_CHARS,
     REJECTED,
+    REQUIRED_REFUSED,
     Capture,
     RunPythonTool,
     ThreadedPythonRunner,
@@ -166,6 +167,25 @@ async def test_approval_is_asked_and_never_runs_only_with_full_access() -> None:
     never = FakeCtx(cwd=Path.cwd(), approval_policy="never", sandbox_policy=DangerFullAccess())
     await run(tool, never, code="flag = 2")
     assert ns["flag"] == 2 and not any(isinstance(e, ExecApprovalRequest) for e in never.events)
+
+
+async def test_admin_requirement_makes_run_python_always_ask() -> None:
+    """requirements.toml `run_python_requires_approval = true`: under `never` (even with full
+    access) it is denied with that reason; otherwise every call asks, even code approved for
+    the session. Control: without the requirement the old behaviour holds."""
+    tool, ns = make_tool({"count": 0})
+    required = ExecSettings(run_python_requires_approval=True)
+    never = FakeCtx(cwd=Path.cwd(), approval_policy="never", sandbox_policy=DangerFullAccess(), exec_settings=required)
+    result, _ = await run(tool, never, code="count += 1")
+    assert result == ToolResult(REQUIRED_REFUSED, success=False) and ns["count"] == 0
+    assert "run_python_requires_approval = true" in REQUIRED_REFUSED
+    asked = FakeCtx(cwd=Path.cwd(), approval_policy="on-request", decision="approved_for_session", exec_settings=required)
+    await run(tool, asked, code="count += 1")
+    await run(tool, asked, code="count += 1")
+    assert ns["count"] == 2 and sum(isinstance(e, ExecApprovalRequest) for e in asked.events) == 2
+    free = FakeCtx(cwd=Path.cwd(), approval_policy="never", sandbox_policy=DangerFullAccess())  # control
+    await run(tool, free, code="count += 1")
+    assert ns["count"] == 3 and not any(isinstance(e, ExecApprovalRequest) for e in free.events)
 
 
 async def test_denied_run_does_not_execute() -> None:

@@ -6,7 +6,9 @@ cheap: each name is imported from its module on first use (`import agent`, `%loa
 agent` must stay fast).
 
 Configuration  `load_config(CliOverrides(...)) -> Config`, `ConfigError`, `CONFIG_FILE`,
-               `parse_cli_override`, `agent_home()`.
+               `parse_cli_override`, `agent_home()`, `login_refusal()` (the admin's
+               `allow_user_login = false`, else None); `read_rules_file(path)` (the
+               rules of one `.rules` file; `Config.exec_rules.evaluate(argv)` decides).
 Sessions       `open_session`, `resume_session`, `fork_session` (each raises `SetupError`,
                whose message says what to fix), `submit_user_text(session, text)` for
                anything a person types, `startup_warnings(session)`,
@@ -47,7 +49,8 @@ if TYPE_CHECKING:
         save_api_key,
         stored_api_key,
     )
-    from .config import CONFIG_FILE, CliOverrides, Config, ConfigError, load_config, parse_cli_override
+    from .config import CONFIG_FILE, CliOverrides, Config, ConfigError, load_config, login_refusal, parse_cli_override
+    from .config.rules_files import read_rules_file
     from .errors import SetupError
     from .factory import fork_session, locate_session, open_session, resume_session, startup_warnings, submit_user_text
     from .home import agent_home
@@ -58,7 +61,9 @@ if TYPE_CHECKING:
 _HOMES = {
     "auth": ["AGENT_API_KEY_ENV", "API_KEY_FIELD", "AuthFileError", "auth_path", "delete_auth", "mask_key",
              "resolve_api_key", "save_api_key", "stored_api_key"],
-    "config": ["CONFIG_FILE", "CliOverrides", "Config", "ConfigError", "load_config", "parse_cli_override"],
+    "config": ["CONFIG_FILE", "CliOverrides", "Config", "ConfigError", "load_config", "login_refusal",
+               "parse_cli_override"],
+    "config.rules_files": ["read_rules_file"],
     "errors": ["SetupError"],
     "factory": ["fork_session", "locate_session", "open_session", "resume_session", "startup_warnings",
                 "submit_user_text"],
@@ -103,7 +108,9 @@ def mcp_servers(session: Session) -> list[Any]:
     if session.mcp is None:
         from .mcp_connections import McpServerView
 
-        return [McpServerView(name=s.name, state="disabled", sandbox_opt_out=not s.sandbox) for s in session.config.mcp_servers]
+        refused = dict(session.config.mcp_refused)
+        return [McpServerView(name=s.name, state="disabled", error=refused.get(s.name), sandbox_opt_out=not s.sandbox)
+                for s in session.config.mcp_servers]
     return list(session.mcp.views())
 
 
@@ -113,26 +120,48 @@ def add_mcp_servers(config: Config, servers: Sequence[Mapping[str, Any]]) -> tup
     the defaults of a `[mcp_servers.*]` table: stdio ones sandboxed, no network, an
     environment of only `env` (secret-looking values redacted like the config's). A name
     config.toml already has keeps the user's server: the given one is left out with a
-    notice (the returned list). Raises ConfigError for a name outside `^[a-zA-Z0-9_-]+$`,
-    a name given twice, an empty command or a URL that is not http(s)."""
+    notice (the returned list). A name with characters outside `[a-zA-Z0-9_-]` (Jupyter AI
+    calls its own server "Jupyter MCP Server") is used with each of them replaced by `_`
+    (a suffix `_2`, `_3`... if that name is taken), with a notice: names become part of tool
+    names. Raises ConfigError for an empty name, a name given twice, an empty command or a
+    URL that is not http(s)."""
     import dataclasses
 
     from .config import ConfigError
-    from .config.mcp_servers import NAME
 
     known, added, notices = {s.name for s in config.mcp_servers}, [], []
+    given = [str(entry["name"]) for entry in servers]
     for entry in servers:
-        name = str(entry["name"])
-        if not NAME.match(name) or name in {s.name for s in added}:
-            raise ConfigError(f"MCP server name {name[:80]!r} is {'given twice' if NAME.match(name) else 'invalid'} "
-                              "(allowed: letters, digits, '_' and '-', each name once)")
+        raw = str(entry["name"])
+        if not raw.strip() or given.count(raw) > 1:
+            raise ConfigError(f"MCP server name {raw[:80]!r} is {'empty' if not raw.strip() else 'given twice'} "
+                              "(each server needs a name of its own)")
+        name = _tool_safe_name(raw, {s.name for s in added})
+        if name != raw:
+            notices.append(f"MCP server {raw[:80]!r} from the client is called {name!r} here (tool names allow letters, digits, '_' and '-')")
         server = _given_server(name, entry)
         if name in known:
             notices.append(f"MCP server {name!r} from the client is not used: config.toml has a server of that name")
             continue
         added.append(server)
     servers_now = tuple(sorted((*config.mcp_servers, *added), key=lambda s: s.name))
-    return dataclasses.replace(config, mcp_servers=servers_now), notices
+    from .config.enforce import refuse_mcp_servers  # the admin's allowlist holds for given servers too
+
+    checked = refuse_mcp_servers(dataclasses.replace(config, mcp_servers=servers_now))
+    notices += [f"{line}; it is not started" for line in (line for _, line in checked.mcp_refused[len(config.mcp_refused):])]
+    return dataclasses.replace(checked, warnings=config.warnings), notices
+
+
+def _tool_safe_name(raw: str, taken: set[str]) -> str:
+    """`raw` with characters outside `[a-zA-Z0-9_-]` replaced by `_` (at most 48 of them), unique in `taken`."""
+    import re
+
+    base = re.sub(r"[^a-zA-Z0-9_-]", "_", raw.strip())[:48]
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
 
 
 def _given_server(name: str, entry: Mapping[str, Any]) -> Any:

@@ -109,9 +109,18 @@ def resolve_api_key(
     info: ModelProviderInfo,
     home: Path,
     env: Mapping[str, str] | None = None,
+    *,
+    lockdown: str | None = None,
+    managed_provider: bool = False,
 ) -> str | None:
-    """The key to send to `provider_id`, None for key-less local servers, else MissingApiKey."""
+    """The key to send to `provider_id`, None for key-less local servers, else MissingApiKey.
+
+    `lockdown` (the admin's `allow_user_login = false` line, `Config.key_rules()`): only
+    what the managed configuration supplies is used: a managed provider's `env_key` and
+    bearer token; never KERNEL_AGENT_API_KEY or auth.json, and no key for another provider."""
     env = os.environ if env is None else env
+    if lockdown is not None:
+        return _managed_key(provider_id, info, env, lockdown, managed_provider)
     key = _env_value(env, AGENT_API_KEY_ENV) or _env_value(env, info.env_key)
     if key:
         return key
@@ -125,6 +134,20 @@ def resolve_api_key(
     if not info.requires_api_key:
         return None
     raise MissingApiKey(missing_key_message(provider_id, info))
+
+
+def _managed_key(provider_id: str, info: ModelProviderInfo, env: Mapping[str, str], lockdown: str,
+                 managed_provider: bool) -> str | None:
+    if not info.requires_api_key and not info.env_key:
+        return None
+    if not managed_provider:
+        if not info.requires_api_key:
+            return None
+        raise MissingApiKey(f"{lockdown}; provider '{provider_id}' is not supplied by the managed configuration")
+    key = _env_value(env, info.env_key) or (info.experimental_bearer_token or "").strip()
+    if key or not info.requires_api_key:
+        return key or None
+    raise MissingApiKey(f"{missing_key_message(provider_id, info)} ({lockdown})")
 
 
 def _stored_key_or_raise(home: Path) -> str | None:

@@ -64,6 +64,7 @@ def open_session(config: Config, *, env: Mapping[str, str] | None = None, conver
 
     conversation_id = conversation_id or str(uuid.uuid4())
     keys = _keys(config, env)
+    _sandbox_check(config, session_kw)
     if "rollout" not in session_kw:
         session_kw["rollout"] = _recorder(lambda: RolloutRecorder.create(
             config.home, conversation_id, cwd=config.cwd, source=source, model_provider=config.model_provider_id,
@@ -79,6 +80,7 @@ def resume_session(config: Config, id_or_path: str | Path, *, env: Mapping[str, 
     path = locate_session(config.home, id_or_path)
     loaded = _load(path)
     keys = _keys(config, env)
+    _sandbox_check(config, session_kw)
     recorder = _recorder(lambda: RolloutRecorder.resume(path, redact=keys.redact))
     return _restored(config, env, keys, loaded, loaded.items, recorder, **session_kw)
 
@@ -91,6 +93,7 @@ def fork_session(config: Config, id_or_path: str | Path, nth_user_message: int |
 
     path = locate_session(config.home, id_or_path)
     keys = _keys(config, env)
+    _sandbox_check(config, session_kw)
     try:
         _, new_path, kept = fork_rollout(config.home, path, nth_user_message, redact=keys.redact, source=source,
                                          cwd=config.cwd, model_provider=config.model_provider_id)
@@ -158,7 +161,7 @@ def _keys(config: Config, env: Mapping[str, str] | None) -> _Keys:
     secret-named values of MCP servers' `env` tables: a server echoing its token is masked)."""
     env = os.environ if env is None else env
     try:
-        api_key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, env)
+        api_key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, env, **config.key_rules())
     except MissingApiKey as err:
         raise SetupError(err.message) from None
     mcp_env = {name: value for server in config.mcp_servers for name, value in server.env}
@@ -177,6 +180,21 @@ def mcp_header_values(config: Config, env: Mapping[str, str]) -> list[str]:
         names = [var for _, var in server.env_http_headers] + [server.bearer_token_env_var or ""]
         found += [env[name] for name in names if name and env.get(name)]
     return [value.strip() for value in found if len(value.strip()) >= MIN_SECRET_LENGTH]
+
+
+def _sandbox_check(config: Config, session_kw: dict[str, Any]) -> None:
+    """The sandbox mechanism and its start-up warning into `session_kw` (unless given),
+    before anything is recorded. Raises SetupError when the mechanism can't enforce the
+    permission profile (config.permissions.session_enforcement)."""
+    from agent.exec.sandbox import probe_mechanism
+
+    from .config.permissions import session_enforcement
+
+    info = probe_mechanism()
+    session_kw.setdefault("sandbox_mechanism", info.mechanism)
+    profile_warning = session_enforcement(config, session_kw["sandbox_mechanism"])
+    if "sandbox_warning" not in session_kw:
+        session_kw["sandbox_warning"] = "; ".join(w for w in (info.warning, profile_warning) if w) or None
 
 
 def _recorder(make: Callable[[], RolloutSink]) -> RolloutSink | None:

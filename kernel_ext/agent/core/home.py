@@ -6,6 +6,11 @@ given, with `~` expanded, made absolute; it need not exist yet), otherwise
 
 Nothing is created by looking the path up: writers call `ensure_home()` first, which
 creates the folder (and missing parents) on demand with mode 0700.
+
+`system_dir()` is the admin's folder (`managed_config.toml`, `requirements.toml`,
+`rules/`): `$KERNEL_AGENT_SYSTEM_DIR` when set and non-blank (an admin sets it in the
+spawner's environment), otherwise `/etc/kernel-agent`. The session reads it once, at
+start, and holds what it read (see core/config).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Mapping
 
 HOME_ENV_VAR = "KERNEL_AGENT_HOME"
 DEFAULT_HOME_NAME = ".kernel-agent"
+SYSTEM_DIR_ENV_VAR = "KERNEL_AGENT_SYSTEM_DIR"
+DEFAULT_SYSTEM_DIR = "/etc/kernel-agent"
 
 
 def agent_home(env: Mapping[str, str] | None = None) -> Path:
@@ -27,6 +34,13 @@ def agent_home(env: Mapping[str, str] | None = None) -> Path:
     user_home = env.get("HOME", "").strip()
     base = Path(user_home) if user_home else Path.home()
     return base.absolute() / DEFAULT_HOME_NAME
+
+
+def system_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The admin's system folder; `env` defaults to `os.environ`."""
+    env = os.environ if env is None else env
+    override = env.get(SYSTEM_DIR_ENV_VAR, "").strip()
+    return Path(os.path.abspath(os.path.expanduser(override or DEFAULT_SYSTEM_DIR)))
 
 
 def ensure_home(path: Path) -> Path:

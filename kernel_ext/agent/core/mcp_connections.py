@@ -78,12 +78,12 @@ class McpConnections:
 
     def views(self) -> list[McpServerView]:
         statuses = {s.name: s for s in self._manager.statuses()} if self._manager is not None else {}
-        views = []
+        views, refused = [], dict(self._config.mcp_refused)
         for server in self._config.mcp_servers:
             status = statuses.get(server.name)
             state = "disabled" if not server.enabled else (status.state if status else "starting")
             views.append(McpServerView(
-                name=server.name, state=state, error=status.error if status else None,
+                name=server.name, state=state, error=status.error if status else refused.get(server.name),
                 sandboxed=status.sandboxed if status else "none", sandbox_opt_out=not server.sandbox,
                 tools=sorted(t.name for t in _allowed(server, status.tools)) if status and state == "ready" else [],
             ))

@@ -106,6 +106,7 @@ class Session:
         self._deferred: list[tuple[str, ops.Op]] = []
         self._active: ActiveTask | None = None
         self._closed = False
+        self._config_warnings = list(config.warnings)
         configured = self._configured_msg(sandbox_warning)
         configured.initial_messages = initial_messages
         configured.rollout_path = self.rollout.path
@@ -215,6 +216,8 @@ class Session:
     # --- op handling ---------------------------------------------------------------------
 
     def _handle(self, sub_id: str, op: ops.Op) -> None:
+        if isinstance(op, ops.TurnOverrides) and self._refused(sub_id, op):
+            return
         if isinstance(op, (ops.UserInputOp, ops.UserTurn)):
             self._on_user_input(sub_id, op)
         elif isinstance(op, ops.OverrideTurnContext):
@@ -231,6 +234,25 @@ class Session:
             self._spawn(self.shutdown())
         else:
             self._spawn(self.emit(sub_id, ev.Error(message=f"{op.type} is not supported yet", codex_error_info="other")))
+
+    def _refused(self, sub_id: str, op: ops.TurnOverrides) -> bool:
+        """Whether `op` asks for settings the session's held managed keys or requirements
+        forbid (config/enforce.py); if so an Error event says why in one line, and a user
+        turn ends at once (task_complete) without starting."""
+        from .config.enforce import change_refusal
+
+        refusal = change_refusal(self.config, model=op.model, approval_policy=op.approval_policy,
+                                 sandbox_policy=op.sandbox_policy)
+        if refusal is None:
+            return False
+
+        async def say() -> None:
+            await self.emit(sub_id, ev.Error(message=refusal, codex_error_info="other"))
+            if isinstance(op, ops.UserTurn):
+                await self.emit(sub_id, ev.TaskComplete(last_agent_message=None))
+
+        self._spawn(say())
+        return True
 
     def _on_user_input(self, sub_id: str, op: ops.UserInputOp | ops.UserTurn) -> None:
         if self._active is not None and self._active.kind == "compact":
@@ -252,6 +274,9 @@ class Session:
         self._start(ctx, "regular", lambda active: self._regular_task(active, [message]))
 
     async def _regular_task(self, active: ActiveTask, items: list[ResponseItem]) -> None:
+        warnings, self._config_warnings = self._config_warnings, []
+        for warning in warnings:  # the config's own (a managed value replaced the user's, ...): once, in the first turn
+            await self.emit(active.sub_id, ev.Warning(message=warning))
         if self.mcp is not None:
             await self.mcp.ready()  # the first request offers the MCP tools (see core/mcp_connections.py)
         await run_task(self, active, items)

@@ -133,4 +133,6 @@ def exec_settings_from(config: Config) -> ExecSettings:
         env_exclude=tuple(policy.exclude), env_set=tuple(sorted(policy.set.items())),
         env_include_only=tuple(policy.include_only),
     )
+    kw["exec_rules"] = config.exec_rules
+    kw["run_python_requires_approval"] = config.requirements.run_python_requires_approval
     return ExecSettings(**kw)

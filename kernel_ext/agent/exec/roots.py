@@ -6,7 +6,8 @@ scan of each root (`git_dirs_under`).
 * `effective_writable_roots(policy, cwd, env)` lists, in Codex's order and deduplicated:
   the configured `writable_roots` (relative ones are taken against `cwd`), the cwd, `/tmp`
   (unless `exclude_slash_tmp`) and `$TMPDIR` from `env` when it is an absolute path (unless
-  `exclude_tmpdir_env_var`).
+  `exclude_tmpdir_env_var`); the cwd is left out when `include_cwd` is False (a permission
+  profile that grants only the paths it lists).
   Every root is resolved with `os.path.realpath`, so a symlink can't point a root (or a
   later check) somewhere else; roots that don't exist are dropped (nothing can be bound or
   ruled there). Read-only subpaths of a root (realpath-resolved): every `.git` (directory,
@@ -138,7 +139,8 @@ def effective_writable_roots(policy: SandboxPolicy, cwd: Path, env: Mapping[str,
     if not os.path.isabs(cwd_text):
         raise ValueError(f"cwd must be absolute: {cwd_text!r}")
     candidates = [(os.path.join(cwd_text, os.fspath(r)), MAX_GIT_SCAN_DIRS) for r in policy.writable_roots]
-    candidates.append((cwd_text, MAX_GIT_SCAN_DIRS))
+    if getattr(policy, "include_cwd", True):
+        candidates.append((cwd_text, MAX_GIT_SCAN_DIRS))
     if not policy.exclude_slash_tmp and os.path.isdir("/tmp"):
         candidates.append(("/tmp", MAX_TMP_GIT_SCAN_DIRS))
     tmpdir = env.get("TMPDIR", "")

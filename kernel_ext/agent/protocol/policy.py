@@ -47,13 +47,17 @@ class ReadOnly(_Policy):
 
 
 class WorkspaceWrite(_Policy):
-    """Write inside the cwd, /tmp, $TMPDIR and `writable_roots`; `.git` stays read-only."""
+    """Write inside the cwd, /tmp, $TMPDIR and `writable_roots`; `.git` stays read-only.
+
+    `include_cwd=False` (a permission profile granting only listed paths) leaves the cwd
+    out of the writable roots unless it is listed in `writable_roots`."""
 
     type: Literal["workspace-write"] = "workspace-write"
     writable_roots: tuple[str, ...] = ()
     network_access: bool = False
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
+    include_cwd: bool = True
 
 
 SandboxPolicy = Annotated[

@@ -8,6 +8,8 @@
 Every path is checked against the *session's* writable roots (never the roots of a
 directory the model named: an intercepted `cd /elsewhere && apply_patch` gets no more
 than the tool), and checked again where it is written (`_write_guard`, confined_fs).
+A patch touching a protected path (`read_denial`: credentials, Jupyter control files, a
+permission profile's "none" paths) is refused outright under every policy, never asked.
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ async def apply_patch_flow(ctx: ToolContext, call_id: str, patch: str, cwd: Any,
     except (PatchParseError, PatchApplyError) as err:
         raise RespondToModel(f"apply_patch verification failed: {err}") from None
     paths = touched_paths(hunks, cwd)
+    denial = next((reason for p in paths if (reason := read_denial(p, ctx.hidden_paths)) is not None), None)
+    if denial is not None:  # what the agent may not read it may not write either, whoever approves
+        raise RespondToModel(f"patch rejected: {denial}")
     roots = effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)  # the session's roots, never the patch's cwd
     all_writable = bool(paths) and all(_writable(p, roots, ctx.hidden_paths) for p in paths)
     permitted = _write_guard(ctx, roots, paths)

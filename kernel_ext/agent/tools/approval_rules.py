@@ -8,6 +8,12 @@ Known-safe commands never ask, unless PATH resolves one of the programs they sta
 file under a writable root (`planted`, see `planted_programs`): the model could have put
 a `cat` there. With no sandbox available every command asks (and is refused under
 `never`), since nothing else would confine it.
+
+Exec-policy rules (agent.tools.exec_rules) come first, under every policy and sandbox:
+`forbidden` is refused (even a known-safe command, even with full access); `prompt`
+asks (even under `never`, even a known-safe command: a front end that cannot ask denies,
+and the model is told the rule's reason); `allow` needs no approval, but the command
+still runs sandboxed, asks when no sandbox is available, and escalation still asks.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from agent.exec.roots import WritableRoot, is_path_writable
 from agent.protocol.policy import AskForApproval, DangerFullAccess, SandboxPolicy
 
 from .command_safety import command_might_be_dangerous, invoked_programs, is_known_safe_command
+from .exec_rules import RuleDecision
 
 NO_SANDBOX_UNDER_NEVER = (
     "no sandbox is available on this machine, so commands need approval; "
@@ -40,6 +47,8 @@ class Skip:
 @dataclass(frozen=True)
 class NeedsApproval:
     reason: str | None = None
+    by_rule: bool = False
+    """An exec-policy `prompt` rule asks: a denial tells the model the reason."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,15 @@ Requirement = Union[Skip, NeedsApproval, Forbidden]
 def exec_requirement(
     argv: list[str], approval: AskForApproval, sandbox: SandboxPolicy, *,
     escalated: bool, justification: str | None, sandbox_available: bool,
-    planted: Callable[[str], bool] = lambda program: False,
+    planted: Callable[[str], bool] = lambda program: False, rule: RuleDecision | None = None,
 ) -> Requirement:
     full_access = isinstance(sandbox, DangerFullAccess)
+    if rule is not None and rule.decision == "forbidden":
+        return Forbidden(rule.message())
+    if rule is not None and rule.decision == "prompt":
+        return NeedsApproval(rule.message(), by_rule=True)
+    if rule is not None and not escalated and (full_access or sandbox_available):
+        return Skip()  # allow: no approval, still sandboxed
     if is_known_safe_command(argv) and not any(planted(p) for p in invoked_programs(argv)):
         return Skip()
     if not full_access and not sandbox_available and not escalated:

@@ -9,7 +9,7 @@ beyond this Protocol.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -19,6 +19,7 @@ from agent.protocol.items import ResponseItem
 from agent.protocol.policy import AskForApproval, ReviewDecision, SandboxPolicy
 
 from .errors import RespondToModel
+from .exec_rules import RuleSet
 from .turn_diff import TurnDiffTracker
 from .undo_journal import TurnJournal
 
@@ -64,6 +65,11 @@ class ExecSettings:
     """Bytes of command output the model sees (middle-truncated beyond this)."""
     limits: ResourceLimits = DEFAULT_LIMITS
     """Resource limits of every sandboxed command (agent.exec.limits)."""
+    exec_rules: RuleSet = field(default_factory=RuleSet)
+    """The exec-policy rules (agent.tools.exec_rules): forbidden / prompt / allow per command prefix."""
+    run_python_requires_approval: bool = False
+    """The admin's requirements.toml says run_python always asks (no session-wide approval, and
+    under `never`, where nobody can be asked, it is denied with that reason)."""
 
 
 class ToolContext(Protocol):

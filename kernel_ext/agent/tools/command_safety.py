@@ -262,6 +262,11 @@ def _dangerous_script(script: str, depth: int) -> bool:
     return any(_dangerous(command, mass=False, depth=depth) for command in _loose_commands(script, depth))
 
 
+def loose_script_commands(script: str) -> list[list[str]]:
+    """The commands of any shell script, approximately (over-splits rather than misses)."""
+    return _loose_commands(script, 0)
+
+
 def _loose_commands(script: str, depth: int) -> list[list[str]]:
     """The commands of any shell script, approximately: split at operators, parentheses,
     `$(` and backquotes; a quoted word holding `$(` or a backquote is split again."""

@@ -61,6 +61,10 @@ NEVER_REFUSED = (
     "run_python refused: it runs in the kernel, outside the sandbox, and the approval policy 'never' "
     "cannot ask the user; use the shell tool (sandboxed) instead"
 )
+REQUIRED_REFUSED = (
+    "run_python refused: the administrator's requirements.toml sets run_python_requires_approval = true "
+    "and the approval policy 'never' cannot ask the user; use the shell tool (sandboxed) instead"
+)
 POLL_S, STOP_GRACE_S = 0.1, 2.0  # output polling interval; wait for the worker after an interrupt
 RESULT_BUDGET, ERROR_BUDGET = 4_000, 4_000
 CAPTURE_CHARS = 1_000_000  # kept per stream: half from the start, half from the end
@@ -130,18 +134,23 @@ def _parse(call: ToolCall, ctx: ToolContext) -> tuple[str, float]:
 
 def _refusal(ctx: ToolContext) -> str | None:
     """Under `never` nobody can be asked, and the code would run outside the sandbox the
-    user chose: it runs only with danger-full-access (nothing is confined anyway)."""
+    user chose: it runs only with danger-full-access (nothing is confined anyway), and not
+    at all when the admin requires approval for every run_python."""
+    if ctx.approval_policy == "never" and ctx.exec_settings.run_python_requires_approval:
+        return REQUIRED_REFUSED
     if ctx.approval_policy == "never" and not isinstance(ctx.sandbox_policy, DangerFullAccess):
         return NEVER_REFUSED
     return None
 
 
 async def _approved(ctx: ToolContext, call_id: str, code: str) -> bool:
-    """Asks unless approved for the session; never asks under `never` (see `_refusal`)."""
-    if ctx.approval_policy == "never":
+    """Asks unless approved for the session (or, when the admin requires approval, every
+    time); never asks under `never` (see `_refusal`)."""
+    required = ctx.exec_settings.run_python_requires_approval
+    if ctx.approval_policy == "never" and not required:
         return True
     key = f"run_python\0{code}"
-    if key in ctx.session_approvals:
+    if key in ctx.session_approvals and not required:
         return True
     request = ev.ExecApprovalRequest(call_id=call_id, turn_id=ctx.turn_id, command=["run_python", code], cwd=str(ctx.cwd), reason=APPROVAL_REASON)
     decision = await ctx.request_approval(request)

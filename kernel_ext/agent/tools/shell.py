@@ -10,6 +10,8 @@ Invariants: the writable roots are the session's (its cwd, /tmp, $TMPDIR, config
 roots), whatever `workdir` the model names — a workdir outside them is just read-only;
 nothing runs outside the sandbox without an approval whose text says so, and the
 approval of a sandboxed run (even for the session) never covers an unsandboxed rerun.
+Exec-policy rules (ExecSettings.exec_rules) decide first (see approval_rules); a session
+approval covers only the exact argv, cwd and sandboxing it was given for.
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ class ShellRun:
             req.argv, ctx.approval_policy, ctx.sandbox_policy, escalated=req.escalated,
             justification=req.justification, sandbox_available=ctx.sandbox_mechanism != "none",
             planted=planted_programs(_command_path(ctx), effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)),
+            rule=ctx.exec_settings.exec_rules.evaluate(req.argv),
         )
         if isinstance(requirement, Forbidden):
             return await self._refused(requirement.reason)
@@ -147,7 +150,7 @@ class ShellRun:
             escalating = req.escalated and not unsandboxed
             reason = _unsandboxed_reason(requirement.reason) if escalating else requirement.reason
             if not await self._ask(reason, unsandboxed=escalating):
-                return await self._refused(REJECTED)
+                return await self._refused(f"{REJECTED}: {requirement.reason}" if requirement.by_rule else REJECTED)
             unsandboxed = unsandboxed or escalating
         try:
             result = await self._execute(sandboxed=not unsandboxed)

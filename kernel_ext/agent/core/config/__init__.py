@@ -20,7 +20,11 @@ Contract (spec §10.1–10.3, §3.5, §7.1–7.2, adapted):
 
 Modules: `file_schema` (what the file may contain), `schema` (the resolved `Config` and
 its defaults), `overrides` (`CliOverrides`, `-c` parsing), `resolution` (`load_config`:
-files, profiles, precedence), `errors` (`ConfigError` and its wording).
+files, profiles, precedence), `errors` (`ConfigError` and its wording); the admin's
+lock-down: `system_files` (reads `managed_config.toml` / `requirements.toml`, fail closed),
+`managed` (managed values win; a different user value is refused), `requirements` (the
+strict schema and its one-line refusals), `enforce` (checks at load and at runtime against
+what the `Config` holds: `Config.managed`, `Config.requirements`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from .file_schema import (
 )
 from .overrides import COMMAND_LINE, CliOverrides, parse_cli_override
 from .resolution import load_config
+from .system_files import login_refusal
 from .schema import (
     CONFIG_FILE,
     DEFAULT_APPROVAL_POLICY,
@@ -70,5 +75,6 @@ __all__ = [
     "TrustLevel",
     "build_sandbox_policy",
     "load_config",
+    "login_refusal",
     "parse_cli_override",
 ]

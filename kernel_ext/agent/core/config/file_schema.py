@@ -90,6 +90,22 @@ class McpServerToml(_Table):
     env_http_headers: dict[str, str] | None = None
 
 
+class PermissionNetworkToml(_Table):
+    """`[permissions.<name>.network]`."""
+
+    enabled: bool = False
+
+
+class PermissionProfileToml(_Table):
+    """`[permissions.<name>]`: a Codex permission profile (checked and mapped by
+    agent.core.config.permissions: `filesystem` maps a path or special key to "read",
+    "write" or "none", `:project_roots` to a table of cwd subpaths)."""
+
+    extends: str | None = None
+    filesystem: dict[str, str | dict[str, str]] = Field(default_factory=dict)
+    network: PermissionNetworkToml | None = None
+
+
 class ConfigProfile(_Table):
     """`[profiles.<name>]`: the keys a profile may set."""
 
@@ -97,6 +113,7 @@ class ConfigProfile(_Table):
     model_provider: str | None = None
     approval_policy: AskForApproval | None = None
     sandbox_mode: SandboxMode | None = None
+    default_permissions: str | None = None
     model_reasoning_effort: ReasoningEffort | None = None
     model_reasoning_summary: ReasoningSummary | None = None
     model_verbosity: Verbosity | None = None
@@ -113,6 +130,10 @@ class ConfigToml(_Table):
     approval_policy: AskForApproval | None = None
     sandbox_mode: SandboxMode | None = None
     sandbox_workspace_write: SandboxWorkspaceWrite | None = None
+    default_permissions: str | None = None
+    """A permission profile: `:read-only`, `:workspace`, `:danger-full-access` or a name
+    under `[permissions]` (not together with `sandbox_mode`; see config.permissions)."""
+    permissions: dict[str, PermissionProfileToml] | None = None
     sandbox_limits: SandboxLimits | None = None
     model_reasoning_effort: ReasoningEffort | None = None
     model_reasoning_summary: ReasoningSummary | None = None

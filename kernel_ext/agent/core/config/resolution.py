@@ -7,9 +7,10 @@ selected profile > top-level file value > default. (Codex lets a profile beat a 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -34,7 +35,11 @@ from .file_schema import (
     ShellEnvironmentPolicy,
     TrustLevel,
 )
+from .enforce import enforce_requirements
+from .managed import managed_keys, merged_raw, refuse_conflicts
 from .mcp_servers import resolve_mcp_servers
+from .permissions import ResolvedPermissions, resolve_permissions, workspace_of
+from .rules_files import load_rules_files
 from .overrides import COMMAND_LINE, CliOverrides, Sources, apply_overrides
 from .schema import (
     CHOICES,
@@ -50,6 +55,7 @@ from .schema import (
     Config,
     build_sandbox_policy,
 )
+from .system_files import read_system_files
 
 
 def load_config(
@@ -63,12 +69,23 @@ def load_config(
     env = os.environ if env is None else env
     home = agent_home(env) if home is None else Path(os.path.abspath(home))
     path = home / CONFIG_FILE
+    system = read_system_files(env)  # first: a malformed system file stops everything (fail closed)
     raw = _read_toml(path)
     sources = apply_overrides(raw, cli.raw, path)
     toml = _validate(raw, sources)
+    if system.managed is not None:
+        toml = _validate(merged_raw(raw, system.managed_raw), sources)
     profile_name, profile = _select_profile(toml, cli, sources)
-    layers = _Layers(toml, sources, _cli_flags(cli), profile_name, profile)
-    return _resolve(layers, cli, home, env)
+    flags = _cli_flags(cli)
+    overridden = refuse_conflicts(system, _validate(raw, sources), sources, profile_name, profile, flags, cli.add_dirs)
+    layers = _Layers(toml, sources, flags, profile_name, profile, managed_keys(system))
+    config = _resolve(layers, cli, home, env)
+    config = dataclasses.replace(config, warnings=[*overridden, *config.warnings])
+    chosen = {key for key in ("model", "model_provider", "approval_policy", "sandbox_mode") if layers.pick(key)[1]}
+    if config.permission_profile is not None:
+        chosen.add("sandbox_mode")  # a permission profile chose the sandbox policy's kind
+    config = dataclasses.replace(config, managed=layers.managed, requirements=system.requirements)
+    return enforce_requirements(config, chosen)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -101,9 +118,14 @@ class _Layers:
     flags: Mapping[str, Any]
     profile_name: str | None
     profile: ConfigProfile | None
+    managed: Mapping[str, str] = field(default_factory=dict)
+    """Dotted key -> managed_config.toml; `toml` already holds the managed values."""
 
     def pick(self, key: str) -> tuple[Any, str | None]:
-        """The winning value of `key` and where it came from (None: not set anywhere)."""
+        """The winning value of `key` and where it came from (None: not set anywhere).
+        A managed key wins over everything (conflicting values were refused before)."""
+        if key in self.managed:
+            return getattr(self.toml, key), self.managed[key]
         flag = self.flags.get(key)
         if flag is not None:
             return flag, COMMAND_LINE
@@ -141,12 +163,14 @@ def _cli_flags(cli: CliOverrides) -> dict[str, Any]:
     return flags
 
 
-def _merge_providers(toml: ConfigToml, env: Mapping[str, str], sources: Sources) -> tuple[dict[str, ModelProviderInfo], list[str]]:
-    """Built-ins plus the user's new ids; a user table reusing a built-in id is ignored with a warning."""
+def _merge_providers(toml: ConfigToml, env: Mapping[str, str], sources: Sources,
+                     managed: Mapping[str, str] = {}) -> tuple[dict[str, ModelProviderInfo], list[str]]:
+    """Built-ins plus the user's new ids; a user table reusing a built-in id is ignored with a
+    warning (a managed `[model_providers.<id>]` may replace a built-in)."""
     merged = builtin_providers(env)
     warnings = []
     for provider_id, info in (toml.model_providers or {}).items():
-        if provider_id in merged:
+        if provider_id in merged and f"model_providers.{provider_id}" not in managed:
             warnings.append(
                 f"{sources.of(['model_providers', provider_id])}: [model_providers.{provider_id}] is ignored: "
                 f"'{provider_id}' is a built-in provider; use a new id"
@@ -203,11 +227,14 @@ def _default_approval(trust: Mapping[str, TrustLevel], cwd: Path) -> AskForAppro
 def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, str]) -> Config:
     toml = layers.toml
     cwd = Path(cli.cwd if cli.cwd is not None else os.getcwd()).expanduser().resolve()
-    providers, warnings = _merge_providers(toml, env, layers.sources)
+    providers, warnings = _merge_providers(toml, env, layers.sources, layers.managed)
     provider_id = _resolve_provider(layers, providers)
     trust = _trust_levels(toml, cwd)
     mode = layers.value("sandbox_mode") or DEFAULT_SANDBOX_MODE
     workspace = _workspace(toml, cli, cwd)
+    permissions = _permissions(layers, cli, cwd, env)
+    if permissions is not None:
+        mode, workspace = permissions.mode, workspace_of(permissions.policy)
     history = toml.history or HistoryToml()
     mcp_servers, mcp_warnings = resolve_mcp_servers(_mcp_tables(layers), cwd)
     return Config(
@@ -221,7 +248,7 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
         approval_policy=layers.value("approval_policy") or _default_approval(trust, cwd),
         sandbox_mode=mode,
         sandbox_workspace_write=workspace,
-        sandbox_policy=build_sandbox_policy(mode, workspace),
+        sandbox_policy=permissions.policy if permissions else build_sandbox_policy(mode, workspace),
         model_reasoning_effort=layers.value("model_reasoning_effort"),
         model_reasoning_summary=layers.value("model_reasoning_summary") or DEFAULT_REASONING_SUMMARY,
         model_verbosity=layers.value("model_verbosity"),
@@ -242,13 +269,32 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
         history_max_bytes=history.max_bytes,
         shell_environment_policy=toml.shell_environment_policy or ShellEnvironmentPolicy(),
         notify=tuple(toml.notify or ()),
-        sandbox_hidden_paths=tuple(toml.sandbox_hidden_paths or ()),
+        sandbox_hidden_paths=tuple(toml.sandbox_hidden_paths or ()) + (permissions.denied if permissions else ()),
         sandbox_limits=toml.sandbox_limits or SandboxLimits(),
         kernel_variables_unmasked=tuple(toml.kernel_variables_unmasked or ()),
         projects=trust,
         mcp_servers=mcp_servers,
+        permission_profile=permissions.name if permissions else None,
+        permission_denied_paths=permissions.denied if permissions else (),
+        exec_rules=load_rules_files(home, env),
         warnings=warnings + mcp_warnings,
     )
+
+
+def _permissions(layers: _Layers, cli: CliOverrides, cwd: Path, env: Mapping[str, str]) -> ResolvedPermissions | None:
+    """The `default_permissions` profile (config.permissions), or None when it is not set.
+    Setting it together with `sandbox_mode` (any layer, or `-s/--sandbox`) or
+    `[sandbox_workspace_write]` is an error, as in Codex."""
+    name, source = layers.pick("default_permissions")
+    if name is None:
+        return None
+    mode, mode_source = layers.pick("sandbox_mode")
+    if mode is not None or layers.toml.sandbox_workspace_write is not None:
+        other = "sandbox_mode" if mode is not None else "[sandbox_workspace_write]"
+        where = mode_source or layers.sources.of(["sandbox_workspace_write"])
+        raise ConfigError(f"set either default_permissions or sandbox_mode, not both ({other} is set in {where})",
+                          key="default_permissions", source=source)
+    return resolve_permissions(name, source, layers.toml.permissions or {}, cwd, env, cli.add_dirs)
 
 
 def _mcp_tables(layers: _Layers) -> dict[str, Any]:

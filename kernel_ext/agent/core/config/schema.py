@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from agent.client.providers import ModelProviderInfo
+from agent.tools.exec_rules import RuleSet
 from agent.protocol.policy import (
     AskForApproval,
     ReasoningEffort,
@@ -25,6 +26,7 @@ from agent.protocol.policy import (
 )
 
 from .errors import ConfigError, check_choice
+from .enforce import change_refusal
 from .file_schema import (
     HistoryPersistence,
     SandboxLimits,
@@ -32,6 +34,7 @@ from .file_schema import (
     ShellEnvironmentPolicy,
     TrustLevel,
 )
+from .requirements import Requirements
 
 CONFIG_FILE = "config.toml"
 DEFAULT_MODEL = "gpt-5.1-codex"
@@ -144,10 +147,24 @@ class Config:
     """Absolute project path -> trust level."""
     mcp_servers: tuple[McpServer, ...] = ()
     """The stdio MCP servers, enabled or not, sorted by name (resolution.mcp_servers)."""
+    exec_rules: RuleSet = field(default_factory=RuleSet)
+    """The exec-policy rules of `<system_dir>/rules` then `<home>/rules` (config/rules_files.py); held for the session."""
+    permission_profile: str | None = None
+    """The `default_permissions` profile in force (None: `sandbox_mode` decides; config.permissions)."""
+    permission_denied_paths: tuple[str, ...] = ()
+    """The profile's "none" paths (absolute; also in `sandbox_hidden_paths`)."""
+    managed: Mapping[str, str] = field(default_factory=dict)
+    """Dotted key -> the managed_config.toml that fixes it (config/managed.py); held for the session."""
+    requirements: Requirements = field(default_factory=Requirements)
+    """The admin's requirements.toml as read at load (config/requirements.py); held for the session."""
+    mcp_refused: tuple[tuple[str, str], ...] = ()
+    """(server name, the one line saying why) for each MCP server a requirement refused (not started)."""
     warnings: list[str] = field(default_factory=list)
 
     def with_overrides(self, **fields: Any) -> Config:
-        """A copy with `fields` replaced; the provider and sandbox policy follow their ids/modes."""
+        """A copy with `fields` replaced; the provider and sandbox policy follow their ids/modes.
+        A change the held managed keys or requirements forbid raises ConfigError (one line,
+        config/enforce.py `change_refusal`)."""
         for key, annotation in CHOICES.items():
             if key in fields:
                 fields[key] = check_choice(key, fields[key], annotation, "override")
@@ -158,7 +175,27 @@ class Config:
                 fields.get("sandbox_mode", self.sandbox_mode),
                 fields.get("sandbox_workspace_write", self.sandbox_workspace_write),
             )
+        refusal = change_refusal(self, model=fields.get("model"), model_provider_id=fields.get("model_provider_id"),
+                                 approval_policy=fields.get("approval_policy"), sandbox_policy=fields.get("sandbox_policy"))
+        if refusal is not None:
+            raise ConfigError(refusal)
         return dataclasses.replace(self, **fields)
+
+    def key_rules(self) -> dict[str, Any]:
+        """Keyword arguments for `auth.resolve_api_key` under the admin's `allow_user_login`."""
+        managed = f"model_providers.{self.model_provider_id}" in self.managed or "model_provider" in self.managed
+        return {"lockdown": self.requirements.login_refusal(), "managed_provider": managed}
+
+    def lockdown(self) -> list[tuple[str, str]]:
+        """Status rows for the admin's lock-down: ("managed", "model, model_provider (<file>)")
+        and ("requirements", "approval policies untrusted; ... (<file>)"); empty without one."""
+        by_file: dict[str, list[str]] = {}
+        for key, path in self.managed.items():
+            by_file.setdefault(path, []).append(key)
+        rows = [("managed", f"{', '.join(keys)} ({path})") for path, keys in by_file.items()]
+        if self.requirements.active:
+            rows.append(("requirements", f"{self.requirements.summary() or 'nothing'} ({self.requirements.source})"))
+        return rows
 
     def _provider(self, provider_id: str) -> ModelProviderInfo:
         if provider_id not in self.model_providers:

@@ -116,6 +116,10 @@ class KernelAgentAcp:
         if mode is None:
             raise RequestError.invalid_params({"details": f"unknown mode {mode_id[:80]!r}; one of: "
                                                + ", ".join(self.modes[session_id])})
+        try:  # the session's held managed keys and requirements decide (one line when refused)
+            bridge.session.config.with_overrides(approval_policy=mode.approval, sandbox_policy=mode.sandbox)
+        except ConfigError as err:
+            raise RequestError.invalid_params({"details": str(err)}) from None
         bridge.set_mode(mode_override(mode))
         return SetSessionModeResponse()
 

@@ -78,6 +78,15 @@ def _read_key(args: argparse.Namespace) -> str:
 
 
 def run_login(args: argparse.Namespace) -> int:
+    from agent.core.api import ConfigError, login_refusal
+
+    try:
+        refusal = login_refusal()
+    except ConfigError as err:
+        refusal = str(err)
+    if refusal is not None:
+        _say(f"Error: {refusal}")
+        return 1
     try:
         key = _read_key(args).strip()
     except (EOFError, KeyboardInterrupt):

@@ -9,7 +9,8 @@ asked (argv and cwd, or every file's diff, and the reason), then one line is rea
 stdin: `y` approve, `a` approve for the session (commands only), `n` deny (the model is
 told), `q` abort the turn. An unknown answer asks again (at most MAX_ATTEMPTS, then
 deny); end of input aborts. Without a terminal nobody can answer, so the request is
-denied at once with one line on stderr, and the model gets the usual rejection.
+denied at once with one line on stderr naming the request's reason (an exec-policy
+`prompt` rule's justification), and the model gets the rejection with that reason.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ class ExecApprover:
 
     def _deny_without_terminal(self, request: ApprovalRequest) -> ReviewDecision:
         what = shlex.join(request.command) if isinstance(request, ev.ExecApprovalRequest) else "a patch"
-        self._say(f"approval needed but stdin is not a terminal: denied {what} (set approval_policy or -a to change this)\n")
+        why = f" ({request.reason})" if isinstance(request, ev.ExecApprovalRequest) and request.reason else ""
+        self._say(f"approval needed but stdin is not a terminal: denied {what}{why} (set approval_policy or -a to change this)\n")
         return "denied"
 
     async def _ask(self, request: ApprovalRequest) -> ReviewDecision:

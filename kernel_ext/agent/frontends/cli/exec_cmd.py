@@ -97,11 +97,14 @@ SIGPIPE_EXIT = 128 + signal.SIGPIPE
 def load_run_config(args: argparse.Namespace) -> Config:
     """The config of a command that runs a prompt without a person at hand (exec, resume,
     fork): as `load_config`, with EXEC_DEFAULT_APPROVAL when no flag, `-c`, profile or
-    config.toml sets `approval_policy` (a project marked untrusted keeps `untrusted`)."""
+    config.toml sets `approval_policy` (a project marked untrusted keeps `untrusted`; a
+    managed approval_policy, or requirements that forbid the default, keep the config's)."""
     config = load_config(overrides_from(args))
     explicit = args.approval_policy or args.full_auto or args.yolo
     if explicit or config.approval_policy == "untrusted" or _approval_configured(config, args.raw_overrides):
         return config
+    if "approval_policy" in config.managed or config.requirements.approval_refusal(EXEC_DEFAULT_APPROVAL):
+        return config  # the admin decides: exec's own default yields to managed_config/requirements
     return config.with_overrides(approval_policy=EXEC_DEFAULT_APPROVAL)
 
 

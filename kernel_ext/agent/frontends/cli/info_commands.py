@@ -30,10 +30,12 @@ def run_status(args: argparse.Namespace) -> int:
         ("model", config.model),
         ("provider", f"{config.model_provider_id} ({config.model_provider.base_url}, wire: {config.model_provider.wire_api})"),
         ("approval policy", config.approval_policy),
-        ("sandbox", config.sandbox_mode),
+        ("sandbox", config.sandbox_mode + (f" (permission profile {config.permission_profile})"
+                                           if config.permission_profile else "")),
         ("workdir", str(config.cwd)),
         ("home", str(config.home)),
         ("auth", describe_auth(config)),
+        *config.lockdown(),
     ]
     for key, value in rows:
         print(f"{key + ':':<17}{value}")
@@ -47,7 +49,8 @@ def describe_auth(config) -> str:
     from agent.core.api import mask_key, resolve_api_key
 
     try:
-        key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, os.environ)
+        key = resolve_api_key(config.model_provider_id, config.model_provider, config.home, os.environ,
+                              **config.key_rules())
     except Exception as err:  # MissingApiKey: its message says how to fix it
         return f"not configured: {err}"
     if key is None:

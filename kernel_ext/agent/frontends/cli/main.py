@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .exec_cmd import add_exec_command
     from .info_commands import add_info_commands
     from .mcp_commands import add_mcp_commands
+    from .rules_cmd import add_rules_commands
     from .sandbox_cmd import add_sandbox_command
     from .session_commands import add_session_commands
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_session_commands(sub, config_options())
     add_acp_command(sub, config_options())
     add_mcp_commands(sub, config_options())
+    add_rules_commands(sub, config_options())
     return parser
 
 

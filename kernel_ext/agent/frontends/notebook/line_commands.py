@@ -9,6 +9,7 @@ getpass and only ever shows it masked.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shlex
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -77,9 +78,11 @@ def cmd_status(agent: NotebookAgent, args: list[str]) -> None:
         ("provider", f"{config.model_provider_id} ({config.model_provider.base_url}, {config.model_provider.wire_api} API)"),
         ("approval policy", now("approval_policy", config.approval_policy)),
         ("sandbox", f"{now('sandbox_mode', config.sandbox_mode)} ({configured.sandbox_mechanism if configured else 'probed when the session starts'})"),
+        *([("permission profile", f"`{config.permission_profile}`")] if config.permission_profile else []),
         ("working directory", str(config.cwd)),
         ("session", configured.session_id if configured else "none yet (the next %%agent starts one)"),
         ("context left", _context_left(agent.last_info)),
+        *(session.config if session is not None else config).lockdown(),  # what the session holds
     ]
     if agent.queue:
         rows.append(("queued", f"{len(agent.queue)} prompt(s), each its own turn after the running one: "
@@ -184,6 +187,7 @@ def cmd_sandbox(agent: NotebookAgent, args: list[str]) -> None:
     from agent.protocol.policy import SANDBOX_MODES
 
     mode = _one(args, "sandbox", SANDBOX_MODES)
+    agent.config(dataclasses.replace(agent.defaults, sandbox_mode=mode))  # refused (e.g. next to default_permissions): nothing changes
     agent.set_defaults(sandbox_mode=mode)
     show(agent, f"sandbox mode → `{mode}` for the next turns.")
 
@@ -253,8 +257,12 @@ def cmd_stop(agent: NotebookAgent, args: list[str]) -> None:
 def cmd_login(agent: NotebookAgent, args: list[str]) -> None:
     import getpass
 
-    from agent.core.api import mask_key, save_api_key
+    from agent.core.api import login_refusal, mask_key, save_api_key
 
+    held = agent.session.config.requirements.login_refusal() if agent.session is not None else None
+    refusal = held or login_refusal()  # the session's requirements, or the system folder's before one starts
+    if refusal is not None:
+        return show(agent, f"**kernel-agent:** {refusal}")
     key = getpass.getpass("OpenAI API key (not shown): ").strip()
     if not key:
         return show(agent, "No key entered; nothing changed.")

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -259,8 +260,11 @@ class NotebookAgent:
     def start_turn(self, text: str, opts: TurnOptions, make_view: MakeView) -> str:
         """Submit `text` as a turn, or queue it behind the running turn (and the prompts
         already waiting); a view made with `make_view` shows it from now on. Returns the
-        submission id, or the queued prompt's ticket. Raises SetupError."""
+        submission id, or the queued prompt's ticket. Raises SetupError, or ConfigError for
+        a flag the configuration refuses (a managed key, a requirement), before any view
+        exists: the cell shows that one line, not a turn that never starts."""
         session = self.ensure_session()
+        self._overrides(opts)  # checked now; a queued prompt's again when it starts (the config may change)
         ahead = self._ahead(session)
         if ahead is None:
             view = make_view(on_decision=self.decide, on_stop=self.stop)
@@ -469,10 +473,17 @@ class NotebookAgent:
 
     def set_defaults(self, *, model: str | None = None, approval_policy: str | None = None,
                      sandbox_mode: str | None = None) -> None:
-        """Options for the next turns (the given ones change), the running session's too."""
-        for name, value in (("model", model), ("approval_policy", approval_policy), ("sandbox_mode", sandbox_mode)):
-            if value:
-                setattr(self.defaults, name, value)
+        """Options for the next turns (the given ones change), the running session's too.
+        A value the configuration refuses, or the running session's held managed keys and
+        requirements forbid, raises ConfigError (one line) and nothing changes."""
+        given = {name: value for name, value in (("model", model), ("approval_policy", approval_policy),
+                                                 ("sandbox_mode", sandbox_mode)) if value}
+        wanted = self.config(dataclasses.replace(self.defaults, **given))
+        if self.session is not None:
+            self.session.config.with_overrides(model=wanted.model, approval_policy=wanted.approval_policy,
+                                               sandbox_policy=wanted.sandbox_policy)
+        for name, value in given.items():
+            setattr(self.defaults, name, value)
         self._send_defaults()
         for listener in list(self.listeners):
             listener.defaults_changed()
