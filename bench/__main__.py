@@ -9,7 +9,7 @@ import time
 BENCHES = [
     "import_time", "streaming", "apply_patch", "sandbox", "prompt_assembly", "resume",
     "load_ext", "kernel_responsiveness", "widget_streaming", "workspace_snapshot",
-    "mcp_startup",
+    "mcp_startup", "exec_rules",
 ]
 
 

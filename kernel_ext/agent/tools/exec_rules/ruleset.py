@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .normalize import ASSIGNMENT, CommandForms, command_forms
@@ -31,9 +31,22 @@ _WORDS = re.compile(r"[A-Za-z0-9_.+/-]+")
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...] = ()
+    _by_program: dict[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False, hash=False)
+    """First word -> the rules whose pattern may start with it, in load order (a rule only
+    matches a command whose first word is one of its first position's alternatives)."""
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for word in dict.fromkeys(rule.pattern[0]):
+                index.setdefault(word, []).append(rule)
+        object.__setattr__(self, "_by_program", {word: tuple(rules) for word, rules in index.items()})
 
     def __bool__(self) -> bool:
         return bool(self.rules)
+
+    def _candidates(self, words: list[str] | tuple[str, ...]) -> tuple[Rule, ...]:
+        return self._by_program.get(words[0], ()) if words else ()
 
     def evaluate(self, argv: list[str]) -> RuleDecision | None:
         """See the module doc."""
@@ -42,7 +55,7 @@ class RuleSet:
         forms = command_forms(argv)
         best = None
         for words in forms.derived:
-            for rule in self.rules:
+            for rule in self._candidates(words):
                 if rule.decision != "allow" and rule.matches(words):
                     best = _stricter(best, RuleDecision(rule.decision, rule, words))
         if forms.unparsed_scripts:
@@ -53,7 +66,7 @@ class RuleSet:
     def _allowed(self, forms: CommandForms) -> RuleDecision | None:
         decisions = []
         for words in forms.literal:
-            rule = next((r for r in self.rules if r.decision == "allow" and r.matches(words)), None)
+            rule = next((r for r in self._candidates(words) if r.decision == "allow" and r.matches(words)), None)
             if rule is None:
                 return None
             decisions.append(RuleDecision("allow", rule, words))
