@@ -383,6 +383,7 @@ export interface ExecCommandEnd {
   exit_code: number;
   formatted_output: string;
   parsed_cmd?: ParsedCommand[];
+  refused?: boolean;
   source?: 'agent' | 'user_shell' | 'unified_exec_startup' | 'unified_exec_interaction';
   stderr: string;
   stdout: string;
@@ -923,7 +924,7 @@ export interface CommandBlock {
   }[];
   rev: number;
   source: string | null;
-  status: 'waiting' | 'running' | 'ok' | 'failed' | 'declined' | 'aborted';
+  status: 'waiting' | 'running' | 'ok' | 'failed' | 'declined' | 'aborted' | 'refused';
   truncated_bytes: number;
 }
 export interface ToolBlock {

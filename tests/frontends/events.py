@@ -29,10 +29,11 @@ def begin(call_id: str, argv: list[str], cwd: str = "/work/repo") -> ev.ExecComm
                                parsed_cmd=[ev.ParsedCommand(type="unknown", cmd=" ".join(argv))])
 
 
-def end(call_id: str, argv: list[str], exit_code: int, seconds: float = 0.5, output: str = "") -> ev.ExecCommandEnd:
+def end(call_id: str, argv: list[str], exit_code: int, seconds: float = 0.5, output: str = "",
+        refused: bool = False) -> ev.ExecCommandEnd:
     return ev.ExecCommandEnd(
         call_id=call_id, turn_id="1", command=argv, cwd="/work/repo", stdout=output, stderr="", aggregated_output=output,
-        exit_code=exit_code, duration=ev.Duration.from_seconds(seconds), formatted_output=output,
+        exit_code=exit_code, duration=ev.Duration.from_seconds(seconds), formatted_output=output, refused=refused,
     )
 
 

@@ -143,6 +143,26 @@ def test_declined_command_shows_declined_without_an_exit_code():
     assert Audit(command).all_text.count("rm -rf") == 1 and "Run this command?" in command and "cleanup" in command
 
 
+def test_refused_command_shows_refused_and_its_reason_while_a_failed_one_shows_its_exit_code():
+    reason = "execpolicy forbids this command: no pushing from the hub"
+
+    def command_html(argv: list[str], last: ev.ExecCommandEnd) -> str:
+        t = Transcript(clock=lambda: 1.0)
+        for msg in [configured(), ev.TaskStarted(), begin("c", argv), last, ev.TaskComplete()]:
+            t.apply(event(msg))
+        safe(render_html(t.state()))
+        markup = block_html("command", t)
+        return markup[:markup.index('class="jp-agent-footer')]  # the block alone, not the turn's status line
+
+    refused = command_html(["git", "push"], end("c", ["git", "push"], -1, 0.0, reason, refused=True))
+    text = Audit(refused).all_text
+    assert "refused" in text and reason in text and "exit" not in text and " ms" not in text and "failed" not in text
+    assert "jp-agent-icon-refused" in refused and "\u2298" in refused
+    failed = command_html(["false"], end("c", ["false"], 1, 0.25))  # the control: it ran and failed
+    text = Audit(failed).all_text
+    assert "failed" in text and "exit 1" in text and "250 ms" in text and "refused" not in text
+
+
 def test_a_declined_patch_is_one_block_with_its_diff_collapsed():
     t = Transcript(clock=lambda: 1.0)
     for msg in [configured(), ev.TaskStarted(),

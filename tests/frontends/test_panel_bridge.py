@@ -154,3 +154,15 @@ async def test_a_panel_turn_is_reduced_once_and_is_the_panels_segment(applies):
     assert applies == ["agent_message_delta"]
     assert bridge.transcript is not None and bridge.transcript.turns == [own.transcript]
     bridge.unregister()
+
+
+def test_the_approval_menu_offers_what_the_requirements_allow_and_always_the_policy_in_force():
+    requirements = SimpleNamespace(allowed_approval_policies=("untrusted", "on-request"))
+    held = SimpleNamespace(requirements=requirements, managed={}, approval_policy="on-request")
+    assert panel_bridge._offered_policies(held, "on-request") == ["untrusted", "on-request"]
+    free = SimpleNamespace(requirements=None, managed={}, approval_policy="on-request")  # control: nothing required
+    assert panel_bridge._offered_policies(free, "on-request") == ["untrusted", "on-failure", "on-request", "never"]
+    managed = SimpleNamespace(requirements=None, managed={"approval_policy": "/etc/kernel-agent/managed_config.toml"},
+                              approval_policy="untrusted")
+    assert panel_bridge._offered_policies(managed, "untrusted") == ["untrusted"]
+    assert panel_bridge._offered_policies(held, "never") == ["untrusted", "on-request", "never"]  # the truth, shown

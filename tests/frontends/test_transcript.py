@@ -231,6 +231,23 @@ def test_denied_command_stays_declined_after_its_end_event():
     assert "*declined*" in md and "exit" not in md
 
 
+REASON = "execpolicy forbids this command: `git push` is blocked here"
+
+
+def test_a_refused_command_shows_refused_and_its_reason_not_an_exit_code():
+    push, build = ["git", "push", "origin", "main"], ["make"]
+    t = feed(Transcript(), begin("c1", push), end("c1", push, -1, 0.0, REASON, refused=True),
+             begin("c2", build), end("c2", build, 1, 2.0, "make: *** [all] Error 1\n"))
+    refused, failed = t.state()["blocks"]
+    assert (refused["status"], refused["exit_code"], refused["duration_ms"]) == ("refused", None, None)
+    assert refused["output"] == REASON
+    assert (failed["status"], failed["exit_code"], failed["duration_ms"]) == ("failed", 1, 2000)  # the control
+    md = t.to_markdown()
+    head, tail = md.split("$ make")
+    assert "*refused*" in head and REASON in head and "exit" not in head and "0.0 s" not in head
+    assert "`exit 1`" in tail and "2.0 s" in tail and "refused" not in tail
+
+
 def test_patch_approval_shows_the_diff_once_and_offers_approve_for_session():
     t = feed(Transcript(), ev.ApplyPatchApprovalRequest(call_id="p1", turn_id="1", changes={"src/f.py": UPDATE},
                                                        reason="fix the return value", grant_root="/work"))

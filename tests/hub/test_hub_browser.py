@@ -213,6 +213,10 @@ def test_the_side_panel_answers_through_the_hubs_proxy(alice_page, hub: Hub):
     try:
         open_notebook(page, alice, "panel.ipynb", ["x = 1"])
         open_panel(page)
+        options = page.locator(f"{PANEL} .jp-agent-panel-approval option")
+        options.first.wait_for(state="attached")
+        # the requirements allow untrusted and on-request: the menu offers nothing else
+        assert options.evaluate_all("els => els.map(e => e.value)") == ["untrusted", "on-request"]
         hub.scripted.enqueue(Reply(text=answer))
         send(page, prompt)
         wait_state(page, "done", timeout=60_000)

@@ -108,6 +108,31 @@ async def test_forbidden_command_never_runs(tmp_path, mechanism, approval):
     assert control.success and (tmp_path / "made.txt").read_text() == "hi\n"
 
 
+async def test_only_a_policy_refusal_is_marked_refused_on_the_end_event(tmp_path, mechanism):
+    """A forbidden command's end event says `refused` (it never ran; front ends show
+    "refused", not "failed · exit -1"). Controls: a command that runs and exits 1 and a
+    `prompt` command the user denies (shown as declined) are not `refused`."""
+    ctx = ctx_for(tmp_path, mechanism, "on-request")
+    await run(ctx, ["ls", "-la"], "forbidden")
+    await run(ctx, ["bash", "-lc", "echo no >&2; exit 1"], "fails")
+    await run(ctx, ["touch", "a.txt"], "denied")
+    ends = {e.call_id: e for e in ctx.events if isinstance(e, ExecCommandEnd)}
+    assert (ends["forbidden"].refused, ends["forbidden"].aggregated_output) == (True, FORBIDS)
+    assert (ends["fails"].refused, ends["fails"].exit_code) == (False, 1) and ends["fails"].aggregated_output.endswith("no\n")
+    assert (ends["denied"].refused, ends["denied"].exit_code) == (False, -1)
+
+
+async def test_no_sandbox_under_never_is_a_refusal(tmp_path):
+    """With no sandbox and `never`, a command that would need approval is refused (never
+    runs, end event `refused`). Control: a known-safe command still runs, not refused."""
+    ctx = FakeCtx(cwd=tmp_path, approval_policy="never", sandbox_policy=WorkspaceWrite(), sandbox_mechanism="none")
+    result = await run(ctx, ["bash", "-lc", "echo hi > made.txt"])
+    control = await run(ctx, ["pwd"], "c2")
+    ends = [e for e in ctx.events if isinstance(e, ExecCommandEnd)]
+    assert not result.success and not (tmp_path / "made.txt").exists() and ends[0].refused
+    assert control.success and not ends[1].refused and ends[1].exit_code == 0
+
+
 async def test_prompt_asks_under_never_and_a_denial_carries_the_reason(tmp_path, mechanism):
     """Invariant: under `never` a `prompt` rule still asks, with the rule as the reason;
     denied, nothing runs and the model is told why. Control: approved, it runs."""

@@ -178,6 +178,7 @@ async def test_admin_requirement_makes_run_python_always_ask() -> None:
     never = FakeCtx(cwd=Path.cwd(), approval_policy="never", sandbox_policy=DangerFullAccess(), exec_settings=required)
     result, _ = await run(tool, never, code="count += 1")
     assert result == ToolResult(REQUIRED_REFUSED, success=False) and ns["count"] == 0
+    assert [e.refused for e in never.events if isinstance(e, ExecCommandEnd)] == [True]  # a policy's, not a failure
     assert "run_python_requires_approval = true" in REQUIRED_REFUSED
     asked = FakeCtx(cwd=Path.cwd(), approval_policy="on-request", decision="approved_for_session", exec_settings=required)
     await run(tool, asked, code="count += 1")
@@ -195,6 +196,7 @@ async def test_denied_run_does_not_execute() -> None:
     assert result == ToolResult(REJECTED, success=False)
     assert "flag" not in ns
     assert isinstance(ctx.events[-1], ExecCommandEnd) and ctx.events[-1].exit_code == -1
+    assert not ctx.events[-1].refused  # the user declined it: not a policy refusal
 
 
 async def test_approved_for_session_is_remembered_per_code() -> None:

@@ -89,7 +89,7 @@ class Session:
         self.config = config
         self.client = client
         variant = apply_patch_variant(config.model, config.model_provider.wire_api)
-        self.tools = tools if tools is not None else ToolRegistry(default_tools(variant))
+        self.tools = tools if tools is not None else ToolRegistry(default_tools(variant, view_image=config.model_accepts_images))
         self.conversation_id = conversation_id or str(uuid.uuid4())
         self.rollout: RolloutSink = rollout or NullSink()
         self.retry_policy = RetryPolicy(config.model_provider.stream_retries(), retry_base_s)
@@ -135,7 +135,7 @@ class Session:
         from .mcp_connections import McpConnections
 
         mcp = McpConnections(self.config, self.tools, self.emit, sandbox_mechanism=self.tool_runner.sandbox_mechanism,
-                             hidden_paths=self.tool_runner.hidden_paths)
+                             hidden_paths=self.tool_runner.hidden_paths, accepts_images=self.config.model_accepts_images)
         mcp.start()
         return mcp
 

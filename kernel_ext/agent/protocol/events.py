@@ -274,6 +274,11 @@ class ExecCommandEnd(_Msg):
     exit_code: int
     duration: Duration
     formatted_output: str
+    refused: bool = False
+    """The command never ran: a policy (an exec-policy `forbidden` rule, no sandbox under
+    `never`, an admin requirement) refused it. `exit_code` (-1) and `duration` (0) are then
+    placeholders, and the output is the reason. A command the user declined is not `refused`
+    (its denied approval request says what happened)."""
 
 
 class ExecApprovalRequest(_Msg):

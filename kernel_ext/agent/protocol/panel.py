@@ -81,7 +81,7 @@ class CommandBlock(TypedDict):
     truncated_bytes: int
     exit_code: int | None
     duration_ms: int | None
-    status: Literal["waiting", "running", "ok", "failed", "declined", "aborted"]
+    status: Literal["waiting", "running", "ok", "failed", "declined", "aborted", "refused"]
 
 
 class ToolBlock(TypedDict):

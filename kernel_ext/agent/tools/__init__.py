@@ -22,11 +22,12 @@ __all__ = [
 ]
 
 
-def default_tools(apply_patch_variant: str = "function") -> list[Tool]:
+def default_tools(apply_patch_variant: str = "function", *, view_image: bool = True) -> list[Tool]:
     """The tools a new session offers, in the order the model sees them.
 
     With the freeform apply_patch variant, command output goes to the model in the
-    freeform text form as well (spec §6.2)."""
+    freeform text form as well (spec §6.2). `view_image=False` (a model that does not
+    accept images) leaves `view_image` out: the model is not offered a tool it cannot use."""
     from .apply_patch_tool import ApplyPatchTool
     from .grep_files import GrepFilesTool
     from .list_dir import ListDirTool
@@ -45,5 +46,5 @@ def default_tools(apply_patch_variant: str = "function") -> list[Tool]:
         ReadFileTool(),
         ListDirTool(),
         GrepFilesTool(),
-        ViewImageTool(),
+        *([ViewImageTool()] if view_image else []),
     ]

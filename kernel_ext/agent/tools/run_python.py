@@ -97,9 +97,10 @@ class RunPythonTool:
         code, timeout_s = _parse(call, ctx)
         command = ["run_python", code]
         await ctx.emit(ev.ExecCommandBegin(call_id=call.call_id, turn_id=ctx.turn_id, command=command, cwd=str(ctx.cwd)))
-        refused = _refusal(ctx) or (None if await _approved(ctx, call.call_id, code) else REJECTED)
+        by_policy = _refusal(ctx)  # a policy refused it; a user's denial shows as declined
+        refused = by_policy or (None if await _approved(ctx, call.call_id, code) else REJECTED)
         if refused:
-            await ctx.emit(_end_event(call, ctx, code, RunOutcome(stderr=refused), refused, -1))
+            await ctx.emit(_end_event(call, ctx, code, RunOutcome(stderr=refused), refused, -1, refused=by_policy is not None))
             return ToolResult(refused, success=False)
 
         async def on_output(stream: str, text: str) -> None:
@@ -183,12 +184,13 @@ def model_text(outcome: RunOutcome, output_budget: int, timeout_s: float | None,
     return scope.finish(f"{body}\nWall time: {outcome.duration_s:.1f} seconds")
 
 
-def _end_event(call: ToolCall, ctx: ToolContext, code: str, outcome: RunOutcome, text: str, exit_code: int) -> ev.ExecCommandEnd:
+def _end_event(call: ToolCall, ctx: ToolContext, code: str, outcome: RunOutcome, text: str, exit_code: int,
+               *, refused: bool = False) -> ev.ExecCommandEnd:
     aggregated = outcome.stdout + outcome.stderr + "".join(f"{s}\n" for s in (outcome.result_text, outcome.error) if s)
     return ev.ExecCommandEnd(
         call_id=call.call_id, turn_id=ctx.turn_id, command=["run_python", code], cwd=str(ctx.cwd),
         stdout=outcome.stdout, stderr=outcome.stderr, aggregated_output=aggregated, exit_code=exit_code,
-        duration=ev.Duration.from_seconds(outcome.duration_s), formatted_output=text,
+        duration=ev.Duration.from_seconds(outcome.duration_s), formatted_output=text, refused=refused,
     )
 
 

@@ -143,14 +143,15 @@ class ShellRun:
             planted=planted_programs(_command_path(ctx), effective_writable_roots(ctx.sandbox_policy, ctx.cwd, os.environ)),
             rule=ctx.exec_settings.exec_rules.evaluate(req.argv),
         )
-        if isinstance(requirement, Forbidden):
-            return await self._refused(requirement.reason)
+        if isinstance(requirement, Forbidden):  # a rule, no sandbox under `never`: never ran
+            return await self._not_run(requirement.reason, refused=True)
         unsandboxed = isinstance(ctx.sandbox_policy, DangerFullAccess) or ctx.sandbox_mechanism == "none"
         if isinstance(requirement, NeedsApproval):
             escalating = req.escalated and not unsandboxed
             reason = _unsandboxed_reason(requirement.reason) if escalating else requirement.reason
             if not await self._ask(reason, unsandboxed=escalating):
-                return await self._refused(f"{REJECTED}: {requirement.reason}" if requirement.by_rule else REJECTED)
+                # Declined (its denied approval request says so), not refused by a policy.
+                return await self._not_run(f"{REJECTED}: {requirement.reason}" if requirement.by_rule else REJECTED)
             unsandboxed = unsandboxed or escalating
         try:
             result = await self._execute(sandboxed=not unsandboxed)
@@ -161,7 +162,7 @@ class ShellRun:
                 if await self._ask(_unsandboxed_reason(f"{RETRY_REASON} ({evidence})"), unsandboxed=True):
                     result = await self._execute(sandboxed=False)
         except CommandStartError as err:  # NUL byte, argument list too long, not found, ...
-            return await self._refused(str(err))
+            return await self._not_run(str(err))
         return await self._finish(result)
 
     async def _ask(self, reason: str | None, *, unsandboxed: bool) -> bool:
@@ -216,8 +217,10 @@ class ShellRun:
             may_write=lambda path: is_path_writable(path, roots), network_disabled=network_disabled(ctx.sandbox_policy),
         )
 
-    async def _refused(self, message: str) -> ToolResult:
-        await self.ctx.emit(self._end_event(-1, "", message, message, 0.0, message))
+    async def _not_run(self, message: str, *, refused: bool = False) -> ToolResult:
+        """End a command that never ran (exit code -1, the message as its output);
+        `refused`: a policy refused it (see ExecCommandEnd.refused), not the user or the OS."""
+        await self.ctx.emit(self._end_event(-1, "", message, message, 0.0, message, refused=refused))
         return ToolResult(message, success=False)
 
     async def _finish(self, result: ExecResult) -> ToolResult:
@@ -229,9 +232,10 @@ class ShellRun:
         )
         return ToolResult(text, success=result.exit_code == 0)
 
-    def _end_event(self, code: int, out: str, err: str, aggregated: str, seconds: float, formatted: str) -> ExecCommandEnd:
+    def _end_event(self, code: int, out: str, err: str, aggregated: str, seconds: float, formatted: str,
+                   *, refused: bool = False) -> ExecCommandEnd:
         return ExecCommandEnd(
             call_id=self.call_id, turn_id=self.ctx.turn_id, command=self.req.argv, cwd=str(self.req.cwd),
             parsed_cmd=self.parsed, stdout=out, stderr=err, aggregated_output=aggregated, exit_code=code,
-            duration=Duration.from_seconds(seconds), formatted_output=formatted,
+            duration=Duration.from_seconds(seconds), formatted_output=formatted, refused=refused,
         )

@@ -1,7 +1,7 @@
 /**
  * @jest-environment jsdom
  */
-// Single transcript blocks: what a declined command and a clipped diff say.
+// Single transcript blocks: what a declined or refused command and a clipped diff say.
 import type { PatchBlock } from '../protocol';
 import { renderBlock, type IRenderContext } from '../transcript/blocks';
 import { plural } from '../transcript/text';
@@ -18,6 +18,26 @@ describe('transcript blocks', () => {
     expect(el.classList.contains('jp-agent-command-declined')).toBe(true);
     const failed = renderBlock({ ...command('b2', 2, 'failed'), exit_code: 2 }, ctx);
     expect(failed.textContent).toContain('exit 2');
+  });
+
+  it('shows a command a policy refused as "refused" with its reason, no exit code and no duration', () => {
+    const reason = 'execpolicy forbids this command: no pushing from the hub';
+    // exit_code -1 and 0 ms as an end event would carry them: neither may show
+    const el = renderBlock({ ...command('b1', 2, 'refused', reason), exit_code: -1, duration_ms: 0 }, ctx);
+    const meta = el.querySelector('.jp-agent-meta') as HTMLElement;
+    expect(meta.textContent).toContain('refused');
+    expect(el.textContent).not.toContain('exit');
+    expect(el.textContent).not.toContain('failed');
+    expect(el.textContent).not.toContain('ms');
+    expect(el.classList.contains('jp-agent-command-refused')).toBe(true);
+    const icon = el.querySelector('.jp-agent-icon-refused') as HTMLElement;
+    expect(icon.textContent).toBe('\u2298');
+    expect((el.querySelector('pre.jp-agent-output') as HTMLElement).textContent).toBe(reason);
+    // the control: a command that ran and failed keeps its exit code and time
+    const failed = renderBlock({ ...command('b2', 2, 'failed', 'boom'), exit_code: 1, duration_ms: 12 }, ctx);
+    expect(failed.textContent).toContain('exit 1');
+    expect(failed.textContent).toContain('12 ms');
+    expect(failed.textContent).not.toContain('refused');
   });
 
   it('pluralises counts', () => {

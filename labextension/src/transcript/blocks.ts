@@ -28,13 +28,15 @@ const COMMAND_STATUS: Record<string, string> = {
   ok: 'succeeded',
   failed: 'failed',
   declined: 'declined',
-  aborted: 'aborted'
+  aborted: 'aborted',
+  refused: 'refused'
 };
 const ICONS: Record<string, string> = {
   ok: '\u2713',
   failed: '\u2717',
   declined: '\u2298',
   aborted: '\u2298',
+  refused: '\u2298',
   waiting: '?',
   applied: '\u2713'
 };
@@ -156,9 +158,12 @@ function renderCommand(b: CommandBlock, asked: readonly ApprovalBlock[], ctx: IR
           statusIcon(b.status),
           h('code', { class: 'jp-agent-argv', html: highlight('$ ' + commandText(b.argv), 'console') })
         );
-  // A declined command never ran: no exit code, whatever placeholder its end event carried.
-  const exit = b.exit_code !== null && b.exit_code !== undefined && b.status !== 'declined' ? `exit ${b.exit_code}` : null;
-  const info = meta(COMMAND_STATUS[b.status] || b.status, b.cwd ? `in ${b.cwd}` : null, parsedSummary(b.parsed_cmd), exit, fmtMs(b.duration_ms));
+  // A declined or refused command never ran: no exit code, whatever placeholder its end event
+  // carried; a refused one shows no duration either, and its output is the policy's reason.
+  const ran = b.status !== 'declined' && b.status !== 'refused';
+  const exit = b.exit_code !== null && b.exit_code !== undefined && ran ? `exit ${b.exit_code}` : null;
+  const took = b.status === 'refused' ? null : fmtMs(b.duration_ms);
+  const info = meta(COMMAND_STATUS[b.status] || b.status, b.cwd ? `in ${b.cwd}` : null, parsedSummary(b.parsed_cmd), exit, took);
   const cut = b.truncated_bytes ? h('div', { class: 'jp-agent-note' }, `\u2026 ${fmtBytes(b.truncated_bytes)} of earlier output not shown`) : null;
   const out = b.output ? h('pre', { class: 'jp-agent-output', 'data-scroll-key': `${b.id}:out` }, b.output) : null;
   // The approvals it asked for, right under the command (its output comes after them).

@@ -117,6 +117,7 @@ class ConfigProfile(_Table):
     model_reasoning_effort: ReasoningEffort | None = None
     model_reasoning_summary: ReasoningSummary | None = None
     model_verbosity: Verbosity | None = None
+    model_accepts_images: bool | None = None
     mcp_servers: dict[str, McpServerToml] | None = None
     """Replaces the top-level `[mcp_servers]` table entry by entry (same name: the profile's wins)."""
 
@@ -141,6 +142,9 @@ class ConfigToml(_Table):
     model_context_window: int | None = Field(default=None, gt=0)
     model_auto_compact_token_limit: int | None = Field(default=None, gt=0)
     model_supports_reasoning_summaries: bool | None = None
+    model_accepts_images: bool | None = None
+    """Whether the model takes images as input (MCP image results, `view_image`); unset: by
+    the provider's wire API (schema.default_accepts_images)."""
     instructions: str | None = None
     developer_instructions: str | None = None
     instructions_file: str | None = None

@@ -54,6 +54,7 @@ from .schema import (
     LOCAL_PROVIDER_MODELS,
     Config,
     build_sandbox_policy,
+    default_accepts_images,
 )
 from .system_files import read_system_files
 
@@ -277,6 +278,7 @@ def _resolve(layers: _Layers, cli: CliOverrides, home: Path, env: Mapping[str, s
         permission_profile=permissions.name if permissions else None,
         permission_denied_paths=permissions.denied if permissions else (),
         exec_rules=load_rules_files(home, env),
+        model_accepts_images=_or(layers.value("model_accepts_images"), default_accepts_images(providers[provider_id])),
         warnings=warnings + mcp_warnings,
     )
 

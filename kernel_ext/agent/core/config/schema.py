@@ -57,6 +57,14 @@ CHOICES: dict[str, Any] = {
 """The enum-like keys checked when given outside the file, with their types."""
 
 
+def default_accepts_images(provider: ModelProviderInfo) -> bool:
+    """`model_accepts_images` when unset: True on the Responses API (OpenAI's and Azure's
+    models take images), False on Chat Completions (the wire of Ollama, LM Studio and most
+    OpenAI-compatible servers, whose models are often text-only and answer a request with
+    an image part with an error). The model name is not consulted."""
+    return provider.wire_api == "responses"
+
+
 def build_sandbox_policy(mode: SandboxMode, workspace: SandboxWorkspaceWrite) -> SandboxPolicy:
     """The `SandboxPolicy` for a mode; the workspace settings only matter for workspace-write."""
     return sandbox_policy_for_mode(mode, **workspace.model_dump())
@@ -157,6 +165,10 @@ class Config:
     """Dotted key -> the managed_config.toml that fixes it (config/managed.py); held for the session."""
     requirements: Requirements = field(default_factory=Requirements)
     """The admin's requirements.toml as read at load (config/requirements.py); held for the session."""
+    model_accepts_images: bool = True
+    """Whether the model is sent images: MCP image results become `input_image`s and `view_image`
+    is offered; when False an MCP image becomes a note and `view_image` is not offered
+    (resolution: `model_accepts_images`, else `default_accepts_images`)."""
     mcp_refused: tuple[tuple[str, str], ...] = ()
     """(server name, the one line saying why) for each MCP server a requirement refused (not started)."""
     warnings: list[str] = field(default_factory=list)

@@ -46,10 +46,13 @@ class ToolCalls:
         return self._start(msg.call_id, "in_progress", **self._exec_fields(msg.command, msg.cwd, msg.parsed_cmd))
 
     def exec_end(self, msg: ev.ExecCommandEnd) -> list[Any]:
-        status = "completed" if msg.exit_code == 0 else "failed"
+        """Completed on exit 0, else failed; a command a policy refused fails with the reason
+        as its content and `{"refused": true}` (no placeholder exit code) as raw output."""
+        status = "completed" if msg.exit_code == 0 and not msg.refused else "failed"
         output = msg.aggregated_output or msg.formatted_output
+        raw = {"refused": True} if msg.refused else {"exit_code": msg.exit_code}
         return [update_tool_call(msg.call_id, status=status, content=[tool_content(text_block(clip(output)))] if output else None,
-                                 raw_output={"exit_code": msg.exit_code})]
+                                 raw_output=raw)]
 
     def _exec_fields(self, command: list[str], cwd: str, parsed: list[ev.ParsedCommand]) -> dict[str, Any]:
         kinds = {PARSED_KINDS.get(p.type, "execute") for p in parsed} or {"execute"}

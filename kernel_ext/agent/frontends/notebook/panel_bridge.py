@@ -206,7 +206,7 @@ class PanelBridge:
             model=config.model,
             provider=config.model_provider_id,
             approval_policy=config.approval_policy,
-            approval_policies=list(_policy().APPROVAL_POLICIES),
+            approval_policies=_offered_policies(getattr(session, "config", config), config.approval_policy),
             sandbox=config.sandbox_mode,
             sandbox_mechanism=configured.sandbox_mechanism if configured else self._probe_mechanism(),
             cwd=str(config.cwd),
@@ -346,6 +346,7 @@ class PanelBridge:
             from .views import config_problem
 
             self.notice("error", config_problem(err))
+            self.publish_status()  # the settings the panel shows go back to the ones in force
         except Exception as err:  # noqa: BLE001 - a failing command must not kill the comm
             log.exception("panel command %s failed", command.type)
             self.notice("error", f"{command.type} failed: {err}")
@@ -489,3 +490,17 @@ def _current_loop() -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.get_event_loop_policy().get_event_loop()
+
+
+def _offered_policies(held: Any, current: str) -> list[str]:
+    """The approval policies the panel offers: those the requirements allow (the session's
+    held ones once it runs), only the managed one when it is managed, and always the one in
+    force, so the menu shows the truth."""
+    offered = list(_policy().APPROVAL_POLICIES)
+    requirements = getattr(held, "requirements", None)
+    allowed = getattr(requirements, "allowed_approval_policies", None)
+    if allowed is not None:
+        offered = [p for p in offered if p in allowed]
+    if "approval_policy" in (getattr(held, "managed", None) or {}):
+        offered = [held.approval_policy]
+    return offered if current in offered else [*offered, current]

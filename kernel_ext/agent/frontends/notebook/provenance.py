@@ -10,7 +10,8 @@ The record (version 1):
     session_id, turn_id, model, provider, approval_policy, sandbox
     started, ended        UTC ISO-8601 times (when this view saw the turn start / end)
     outcome               running | completed | failed | aborted (`reason`: interrupted, ...)
-    tools                 [{call_id, tool, status, ...}]: shell -> argv, exit_code;
+    tools                 [{call_id, tool, status, ...}]: shell -> argv, exit_code (none when
+                          it never ran: status `declined` by the user, `refused` by a policy);
                           apply_patch -> files, auto_approved; run_python -> code_sha256,
                           code_first_line; any tool -> success
     approvals             [{call_id, tool, decision, policy, time}] (the decisions given)
@@ -123,7 +124,9 @@ class TurnProvenance:
 
     def _on_exec_command_end(self, _id: str, m: ev.ExecCommandEnd) -> None:
         entry = self._tool(m.call_id, "shell", argv=list(m.command))
-        if entry["status"] != "declined":  # a declined command's -1 is a placeholder
+        if m.refused:  # a policy refused it: it never ran, its -1 is a placeholder
+            entry["status"] = "refused"
+        elif entry["status"] != "declined":  # a declined command's -1 is a placeholder
             entry.update(exit_code=m.exit_code, status="ok" if m.exit_code == 0 else "failed")
 
     def _on_exec_approval_request(self, _id: str, m: ev.ExecApprovalRequest) -> None:

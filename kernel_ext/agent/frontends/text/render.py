@@ -70,6 +70,9 @@ class TextRenderer:
         self.out.write(base64.b64decode(m.chunk).decode("utf-8", "replace"))
 
     def _on_exec_command_end(self, m: ev.ExecCommandEnd) -> None:
+        if m.refused:  # never ran: no exit code or time, the policy's reason instead
+            self._line(f"refused: {_first_lines(m.aggregated_output)}")
+            return
         verdict = "succeeded" if m.exit_code == 0 else f"exited {m.exit_code}"
         self._line(f"{verdict} in {int(m.duration.seconds() * 1000)}ms")
 

@@ -70,10 +70,10 @@ class ThreadEventMapper:
     def _on_exec_command_end(self, msg: ev.ExecCommandEnd) -> list[th.ThreadEvent]:
         started = self._open.pop(msg.call_id, None)
         item_id = started.id if started else self._id()
-        status = "completed" if msg.exit_code == 0 else "failed"
-        item = th.CommandExecutionItem(
+        status = "declined" if msg.refused else ("completed" if msg.exit_code == 0 else "failed")
+        item = th.CommandExecutionItem(  # a refused command never ran: no exit code, the reason as output
             id=item_id, command=shlex.join(msg.command), aggregated_output=msg.aggregated_output,
-            exit_code=msg.exit_code, status=status,
+            exit_code=None if msg.refused else msg.exit_code, status=status,
         )
         return [th.ItemCompleted(item=item)]
 

@@ -23,10 +23,10 @@ from .parts import command_text
 
 OUTPUT_LINES = 200
 DIFF_LINES = 400
-ICONS = {"ok": "\u2713", "failed": "\u2717", "declined": "\u2298", "aborted": "\u2298", "waiting": "?",
+ICONS = {"ok": "\u2713", "failed": "\u2717", "declined": "\u2298", "aborted": "\u2298", "refused": "\u2298", "waiting": "?",
          "applied": "\u2713", "running": "\u2026", "applying": "\u2026"}
 COMMAND_STATUS = {"waiting": "waiting for approval", "running": "running", "ok": "succeeded", "failed": "failed",
-                  "declined": "declined", "aborted": "aborted"}
+                  "declined": "declined", "aborted": "aborted", "refused": "refused"}
 PATCH_TITLES = {"pending": "Patch", "applying": "Applying patch", "applied": "Patch applied", "failed": "Patch failed",
                 "declined": "Patch rejected by user", "aborted": "Patch aborted"}
 
@@ -196,7 +196,7 @@ def _command(b: dict[str, Any], asked: list[dict[str, Any]] | None = None) -> st
     else:
         head = _head(_icon(status), f'<code class="jp-agent-argv" style="{PRE_STYLE} display: inline-block; white-space: pre-wrap; margin: 0;">'
                      f"{highlight('$ ' + _shell_join(argv), 'console')}</code>")
-    ran = b.get("exit_code") is not None and status != "declined"
+    ran = b.get("exit_code") is not None and status not in ("declined", "refused")  # neither ran
     info = _meta(COMMAND_STATUS.get(status, status), f"in {b['cwd']}" if b.get("cwd") else None,
                  f"exit {b['exit_code']}" if ran else None, _seconds(b.get("duration_ms")))
     boxes = "".join(_approval_box(a) for a in asked or [])

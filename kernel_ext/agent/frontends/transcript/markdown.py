@@ -171,10 +171,10 @@ def _command(block: dict[str, Any], approvals: Sequence[dict[str, Any]] = ()) ->
     output, dropped = _tail_lines(block.get("output", ""), OUTPUT_LINES)
     shown = (["… (earlier output not shown)"] if dropped or block.get("truncated_bytes") else []) + ([output] if output else [])
     source = python_code(block["argv"])
-    ran = block.get("exit_code") is not None and block["status"] != "declined"
+    ran = block.get("exit_code") is not None and block["status"] not in ("declined", "refused")  # neither ran
     caption = ["`run_python`" if source is not None else "", f"`exit {block['exit_code']}`" if ran else ""]
     caption += [_seconds(block.get("duration_ms")), f"in {code(block['cwd'])}" if block.get("cwd") else ""]
-    if block["status"] in ("declined", "aborted", "running", "waiting"):
+    if block["status"] in ("declined", "refused", "aborted", "running", "waiting"):
         caption.insert(0, f"*{block['status']}*")
     out = fence("\n".join(shown), "text") if shown else ""
     if source is not None:

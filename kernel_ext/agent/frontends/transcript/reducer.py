@@ -16,7 +16,9 @@ holding a rev at least that recent needs only the new text. Kinds and their fiel
     agent         text, streaming
     reasoning     text, streaming, raw
     command       call_id, argv, cwd, parsed_cmd, source, output (a bounded tail), truncated_bytes,
-                  exit_code, duration_ms, status: waiting|running|ok|failed|declined|aborted
+                  exit_code, duration_ms, status: waiting|running|ok|failed|declined|aborted|refused
+                  (declined: the user said no; refused: a policy did, the output is its reason;
+                  neither ran, so neither has an exit code)
     tool          call_id, name, arguments, output, omitted_chars, success, duration_ms,
                   status: running|ok|failed|aborted; an MCP call also has server, tool
                   (name: `server/tool`; its approval is an exec approval of `mcp server tool args`)

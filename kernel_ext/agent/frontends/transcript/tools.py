@@ -77,6 +77,9 @@ class ToolBlocks:
         if tail.total == 0 and m.aggregated_output:
             tail.append(m.aggregated_output.encode("utf-8", "replace"))
             self._dirty.add(block["id"])
+        if m.refused:  # a policy refused it: it never ran; its output is the reason
+            self._touch(block, exit_code=None, duration_ms=None, status="refused")
+            return
         status = block["status"] if block["status"] in ("declined", "aborted") else ("ok" if m.exit_code == 0 else "failed")
         # A declined command never ran: its end event carries a placeholder exit code (-1), not a result.
         exit_code = None if status == "declined" else m.exit_code
