@@ -40,9 +40,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str, what: str = "browser tests") -> None:
+    """Skip locally; fail on CI (`CI` set), where .ci/sysdeps and the `test` extra install everything."""
     if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run on CI: {reason}")
+        pytest.fail(f"{what} cannot run on CI: {reason}")
     pytest.skip(reason)
 
 
@@ -90,18 +91,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60, *, path: str = "/api/status",
+                what: str = "the jupyter server") -> None:
+    """Until `url + path` answers 200; the process's exit or the timeout raises with the log's tail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the jupyter server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{what} exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/api/status", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}{path}", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise TimeoutError(f"the jupyter server did not answer /api/status in {timeout}s:\n{log.read_text()[-3000:]}")
+    raise TimeoutError(f"{what} did not answer {path} in {timeout}s:\n{log.read_text()[-4000:]}")
 
 
 def _serve(base: Path, scripted: ScriptedServer, app: str, log_name: str, python: str = sys.executable) -> Iterator[Lab]:

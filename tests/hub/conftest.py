@@ -30,15 +30,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import _free_port
+from tests.browser.conftest import _free_port, _wait_ready
+from tests.browser.conftest import _unavailable as browser_unavailable
 from tests.scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,9 +57,7 @@ TEAM_RULE = 'prefix_rule(pattern=["git", "push"], decision="forbidden", justific
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"the JupyterHub tests cannot run on CI: {reason}")
-    pytest.skip(reason)
+    browser_unavailable(reason, "the JupyterHub tests")
 
 
 @dataclass
@@ -214,20 +211,6 @@ c.Spawner.environment = {{
 '''
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyterhub exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/hub/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"jupyterhub did not answer /hub/health in {timeout}s:\n{log.read_text()[-4000:]}")
-
-
 def _marked_pids(value: str) -> list[int]:
     """Processes whose environment holds MARKER=value (what this hub started, transitively)."""
     needle = f"{MARKER}={value}".encode()
@@ -284,7 +267,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, hub_scripted: ScriptedServer, 
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{ports['public']}"
     try:
-        _wait_healthy(url, proc, log)
+        _wait_ready(url, proc, log, 90, path="/hub/health", what="jupyterhub")
         yield Hub(url=url, system_dir=system, scripted=hub_scripted, users=users, log=log)
     finally:
         _stop(proc, base)
