@@ -148,15 +148,20 @@ def _serve(base: Path, scripted: ScriptedServer, app: str, log_name: str, python
         _wait_ready(url, proc, log)
         yield Lab(url=url, root=root, agent_home=agent_home, scripted=scripted, app=app)
     finally:
+        stop_group(proc, 15)
+
+
+def stop_group(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM `proc`'s process group, SIGKILL it after `timeout` seconds."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(timeout=5)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")

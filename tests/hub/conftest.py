@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import _free_port, _wait_ready
+from tests.browser.conftest import _free_port, _wait_ready, stop_group
 from tests.browser.conftest import _unavailable as browser_unavailable
 from tests.scripted_server import ScriptedServer
 
@@ -227,15 +227,7 @@ def _marked_pids(value: str) -> list[int]:
 
 
 def _stop(proc: subprocess.Popen, base: Path) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)  # the hub stops the proxy and the user servers
-        proc.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=5)
+    stop_group(proc, 30)  # the hub stops the proxy and the user servers
     for pid in _marked_pids(str(base)):  # user servers and kernels live in their own sessions
         try:
             os.kill(pid, signal.SIGKILL)

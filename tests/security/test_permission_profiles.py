@@ -83,6 +83,30 @@ def test_denied_paths_are_refused_to_commands_and_file_tools(agent):
     assert sorted(p.name for p in (agent.work / "secrets").iterdir()) == ["token.txt"]
 
 
+def test_a_symlink_into_a_denied_path_reads_nothing(agent):
+    """Attack: the model plants `link -> secrets/token.txt` (and a link to the denied file
+    outside) with a command, then reads through the links with `cat` and read_file.
+    Control: a link to the ordinary file next to them reads normally both ways."""
+    agent.mechanism = "bubblewrap"
+    sandbox_info("bubblewrap")
+    outside_file = _plant(agent)
+    agent.config_extra = profile(DENYING + f'"{outside_file}" = "none"\n')
+    script = (f"ln -s secrets/token.txt link; ln -s {outside_file} outlink; ln -s control.txt ok_link; "
+              "cat link; cat outlink; cat ok_link && echo CONTROL-OK")
+    result = agent.run(tool_calls=[
+        bash(script),
+        ToolCall("read_file", {"file_path": str(agent.work / "link")}),
+        ToolCall("read_file", {"file_path": str(agent.work / "outlink")}),
+        ToolCall("read_file", {"file_path": str(agent.work / "ok_link")}),
+    ])
+    assert result.proc.returncode == 0, result.proc.stderr
+    outputs = agent.tool_outputs()
+    assert "CONTROL-OK" in outputs["call_0"] and "control text" in outputs["call_0"], outputs["call_0"]
+    assert SECRET not in agent.model_input_text(), outputs
+    assert "protected path" in outputs["call_1"] and "protected path" in outputs["call_2"], outputs
+    assert "control text" in outputs["call_3"]
+
+
 def test_landlock_refuses_a_profile_it_cannot_enforce(agent):
     """Landlock can only grant: a "none" entry can't be hidden, so the session does not
     start, and says why in one line. Control: the profile without it starts and runs."""
